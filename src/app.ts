@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { type Config, loadConfig } from "./config";
+import type { Env } from "./env";
+import { ApiError, errorResponse } from "./http/errors";
+import { directories } from "./routes/directories";
+import { groups } from "./routes/groups";
+import { users } from "./routes/users";
+import { webhooks } from "./routes/webhooks";
+
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { requestId: string; config: Config };
+};
+
+export const app = new Hono<AppEnv>();
+
+// Echoes a caller's X-Request-ID (as WorkOS's emulator does) or mints one, on every answer.
+app.use(requestId({ headerName: "X-Request-ID", generator: () => `req_${crypto.randomUUID()}` }));
+
+app.use(async (c, next) => {
+  const loaded = loadConfig(c.env);
+  if (!loaded.ok) {
+    throw new ApiError(503, "invalid_configuration", `The cache is misconfigured: ${loaded.problems.join("; ")}.`);
+  }
+  c.set("config", loaded.config);
+  await next();
+});
+
+app.route("/directories", directories);
+app.route("/directory_users", users);
+app.route("/directory_groups", groups);
+app.route("/webhooks/workos", webhooks);
+
+app.notFound((c) => c.json({ message: "Not Found", code: "not_found" }, 404));
+app.onError((err, c) => errorResponse(c, err));

@@ -1,0 +1,77 @@
+import * as v from "valibot";
+import type { Env } from "./env";
+
+/** A comma-separated list of secrets: blanks around commas are ignored; empty means unset. */
+const SecretList = v.pipe(
+  v.string(),
+  v.transform((s) => s.split(",").map((part) => part.trim())),
+  v.check((parts) => parts.every((p) => p.length > 0), "has an empty entry (stray comma?)"),
+  v.check((parts) => parts.every((p) => !/\s/.test(p)), "has an entry containing whitespace"),
+);
+
+const Unset = v.pipe(
+  v.union([v.undefined(), v.literal("")]),
+  v.transform(() => undefined),
+);
+
+const Settings = v.object({
+  API_KEYS: v.union([Unset, SecretList]),
+  WORKOS_WEBHOOK_SECRET: v.union([Unset, SecretList]),
+  WEBHOOK_TOLERANCE_SECONDS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "must be a whole number of seconds"),
+      v.transform(Number),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(3600, "must be at most 3600"),
+    ),
+    "180",
+  ),
+});
+
+export interface Config {
+  /** Bearer keys allowed to read; undefined when unset (reads are then refused). */
+  apiKeys: string[] | undefined;
+  /** Webhook signing secrets, any of which may sign; undefined disables the webhook. */
+  webhookSecrets: string[] | undefined;
+  webhookToleranceMs: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+const cache = new WeakMap<Env, ConfigResult>();
+
+/**
+ * Reads the settings from the bindings once per isolate. A bad setting yields a description
+ * naming the setting and the rule it breaks, never its value.
+ */
+export function loadConfig(env: Env): ConfigResult {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = v.safeParse(Settings, {
+    API_KEYS: env.API_KEYS,
+    WORKOS_WEBHOOK_SECRET: env.WORKOS_WEBHOOK_SECRET,
+    WEBHOOK_TOLERANCE_SECONDS: env.WEBHOOK_TOLERANCE_SECONDS,
+  });
+  const result: ConfigResult = parsed.success
+    ? {
+        ok: true,
+        config: {
+          apiKeys: parsed.output.API_KEYS,
+          webhookSecrets: parsed.output.WORKOS_WEBHOOK_SECRET,
+          webhookToleranceMs: parsed.output.WEBHOOK_TOLERANCE_SECONDS * 1000,
+        },
+      }
+    : {
+        ok: false,
+        problems: parsed.issues.map((i) => `${v.getDotPath(i) ?? "settings"} ${lastMessage(i)}`),
+      };
+  cache.set(env, result);
+  return result;
+}
+
+function lastMessage(issue: v.BaseIssue<unknown>): string {
+  // Union issues nest the useful message; the value itself is never included.
+  const inner = issue.issues?.find((i) => i.type !== "undefined" && i.type !== "literal") ?? issue.issues?.[0];
+  return inner ? lastMessage(inner) : issue.message.replace(/Received .*$/, "").trim();
+}

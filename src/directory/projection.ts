@@ -1,0 +1,76 @@
+import { kvKeys } from "../kv/keys";
+import type { KvWrite } from "../kv/outbox";
+import type { DirtyKey } from "./model";
+import type { SqliteStore } from "./sqlite-store";
+
+/** Deleted records stay in KV as tombstones this long, so cursors naming them still resolve. */
+export const TOMBSTONE_TTL_S = 7 * 24 * 3600;
+
+/** A tombstone: not an object anyone is served; it keeps the deleted record's list position. */
+export const tombstone = (id: string, sortKey: string) =>
+  JSON.stringify({ object: "tombstone", id, sort_key: sortKey });
+
+export const REGISTRY_MARK = "call:registry";
+
+const after = (mark: string, prefix: string) => mark.slice(prefix.length);
+
+/** The KV key a dirty mark rewrites. */
+export function kvKeyOf(directoryId: string, mark: DirtyKey): string {
+  if (mark === "dir") return kvKeys.directory(directoryId);
+  if (mark === "registry") return REGISTRY_MARK;
+  if (mark === "idx:du") return kvKeys.directoryUsers(directoryId);
+  if (mark === "idx:dg") return kvKeys.directoryGroups(directoryId);
+  if (mark.startsWith("idx:gu:")) return kvKeys.groupMembers(after(mark, "idx:gu:"));
+  if (mark.startsWith("user:")) return kvKeys.user(after(mark, "user:"));
+  if (mark.startsWith("group:")) return kvKeys.group(after(mark, "group:"));
+  if (mark.startsWith("email:")) return kvKeys.usersByEmail(directoryId, after(mark, "email:"));
+  return kvKeys.usersByIdp(directoryId, after(mark, "idp:"));
+}
+
+/**
+ * The current value of the KV key behind a dirty mark, read from the write model. Stored
+ * values are the exact JSON the API serves, so reads send them without re-serialising.
+ */
+export function materialize(
+  store: SqliteStore,
+  directoryId: string,
+  mark: DirtyKey,
+  notifyRegistry: () => Promise<void>,
+): KvWrite {
+  const key = kvKeyOf(directoryId, mark);
+  if (mark === "registry") return { kind: "call", key, run: notifyRegistry };
+  if (mark === "dir") {
+    const row = store.directory();
+    if (!row) return { kind: "delete", key };
+    if (row.deleted || !row.data)
+      return { kind: "put", key, value: tombstone(row.id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S };
+    const { active, inactive, groups } = store.counts();
+    const value = JSON.stringify({ ...row.data, metadata: { users: { active, inactive }, groups } });
+    return { kind: "put", key, value };
+  }
+  const live = !store.directory()?.deleted;
+  if (mark === "idx:du") return { kind: "index", key, sortKeys: live ? store.userSortKeys() : [] };
+  if (mark === "idx:dg") return { kind: "index", key, sortKeys: live ? store.groupSortKeys() : [] };
+  if (mark.startsWith("idx:gu:")) return { kind: "index", key, sortKeys: store.memberSortKeys(after(mark, "idx:gu:")) };
+  if (mark.startsWith("email:")) return lookup(key, store.sortKeysByEmail(after(mark, "email:")));
+  if (mark.startsWith("idp:")) return lookup(key, store.sortKeysByIdp(after(mark, "idp:")));
+  if (mark.startsWith("user:")) {
+    const id = after(mark, "user:");
+    const user = store.userWithGroups(id);
+    if (user) return { kind: "put", key, value: JSON.stringify(user) };
+    const row = store.user(id);
+    return row
+      ? { kind: "put", key, value: tombstone(id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S }
+      : { kind: "delete", key };
+  }
+  const id = after(mark, "group:");
+  const row = store.group(id);
+  if (row && !row.deleted && row.data) return { kind: "put", key, value: JSON.stringify(row.data) };
+  return row
+    ? { kind: "put", key, value: tombstone(id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S }
+    : { kind: "delete", key };
+}
+
+function lookup(key: string, sortKeys: string[]): KvWrite {
+  return sortKeys.length ? { kind: "put", key, value: JSON.stringify(sortKeys) } : { kind: "delete", key };
+}

@@ -1,0 +1,231 @@
+import type { Directory } from "../schemas/directory";
+import type { DirectoryGroup } from "../schemas/group";
+import type { DirectoryUser } from "../schemas/user";
+import {
+  type DirectoryRow,
+  type DirectoryStore,
+  type DirtyKey,
+  type EdgeRow,
+  type EntityRow,
+  emailKey,
+  type GroupRow,
+  type UserRow,
+} from "./model";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS directory (
+  k INTEGER PRIMARY KEY CHECK (k = 1), id TEXT NOT NULL, version TEXT NOT NULL, deleted INTEGER NOT NULL,
+  clear_key TEXT NOT NULL, sort_key TEXT NOT NULL, json TEXT);
+CREATE TABLE IF NOT EXISTS dir_users (
+  id TEXT PRIMARY KEY, version TEXT NOT NULL, deleted INTEGER NOT NULL, clear_key TEXT NOT NULL,
+  sort_key TEXT NOT NULL, state TEXT, email TEXT, idp_id TEXT, json TEXT);
+CREATE INDEX IF NOT EXISTS dir_users_by_sort ON dir_users (deleted, sort_key);
+CREATE INDEX IF NOT EXISTS dir_users_by_email ON dir_users (email) WHERE email IS NOT NULL;
+CREATE INDEX IF NOT EXISTS dir_users_by_idp ON dir_users (idp_id);
+CREATE TABLE IF NOT EXISTS dir_groups (
+  id TEXT PRIMARY KEY, version TEXT NOT NULL, deleted INTEGER NOT NULL, clear_key TEXT NOT NULL,
+  sort_key TEXT NOT NULL, json TEXT);
+CREATE INDEX IF NOT EXISTS dir_groups_by_sort ON dir_groups (deleted, sort_key);
+CREATE TABLE IF NOT EXISTS memberships (
+  user_id TEXT NOT NULL, group_id TEXT NOT NULL, key TEXT NOT NULL, present INTEGER NOT NULL,
+  PRIMARY KEY (user_id, group_id));
+CREATE INDEX IF NOT EXISTS memberships_by_group ON memberships (group_id);
+CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_events_by_at ON seen_events (at);
+`;
+
+type Row = Record<string, SqlStorageValue>;
+
+const str = (v: SqlStorageValue | undefined): string => (v === null || v === undefined ? "" : String(v));
+
+function toEntity<T>(r: Row): EntityRow<T> {
+  return {
+    id: str(r.id),
+    version: str(r.version),
+    deleted: r.deleted === 1,
+    clearKey: str(r.clear_key),
+    sortKey: str(r.sort_key),
+    data: r.json === null ? null : (JSON.parse(str(r.json)) as T),
+  };
+}
+
+/** The write model of one directory in its Durable Object's SQLite database. */
+export class SqliteStore implements DirectoryStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly onDirty: (key: DirtyKey) => void,
+  ) {
+    sql.exec(SCHEMA);
+  }
+
+  private first(query: string, ...params: SqlStorageValue[]): Row | null {
+    return this.sql.exec<Row>(query, ...params).toArray()[0] ?? null;
+  }
+
+  private column(query: string, ...params: SqlStorageValue[]): string[] {
+    return this.sql
+      .exec<Row>(query, ...params)
+      .toArray()
+      .map((r) => str(Object.values(r)[0] ?? null));
+  }
+
+  // --- meta ---
+  getMeta(key: string): string | null {
+    const r = this.first("SELECT value FROM meta WHERE key = ?", key);
+    return r ? str(r.value) : null;
+  }
+  setMeta(key: string, value: string) {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  // --- event ids ---
+  hasSeen(eventId: string): boolean {
+    return this.first("SELECT 1 AS x FROM seen_events WHERE id = ?", eventId) !== null;
+  }
+  recordSeen(eventId: string, at: number) {
+    this.sql.exec("INSERT OR IGNORE INTO seen_events (id, at) VALUES (?, ?)", eventId, at);
+  }
+  forgetSeenBefore(at: number) {
+    this.sql.exec("DELETE FROM seen_events WHERE at < ?", at);
+  }
+
+  // --- DirectoryStore ---
+  directory(): DirectoryRow | null {
+    const r = this.first("SELECT * FROM directory WHERE k = 1");
+    return r ? toEntity<Directory>(r) : null;
+  }
+  putDirectory(row: DirectoryRow) {
+    this.sql.exec(
+      `INSERT INTO directory (k, id, version, deleted, clear_key, sort_key, json) VALUES (1, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (k) DO UPDATE SET id = excluded.id, version = excluded.version, deleted = excluded.deleted,
+         clear_key = excluded.clear_key, sort_key = excluded.sort_key, json = excluded.json`,
+      row.id,
+      row.version,
+      row.deleted ? 1 : 0,
+      row.clearKey,
+      row.sortKey,
+      row.data ? JSON.stringify(row.data) : null,
+    );
+  }
+  user(id: string): UserRow | null {
+    const r = this.first("SELECT * FROM dir_users WHERE id = ?", id);
+    return r ? toEntity<DirectoryUser>(r) : null;
+  }
+  putUser(row: UserRow) {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO dir_users (id, version, deleted, clear_key, sort_key, state, email, idp_id, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.id,
+      row.version,
+      row.deleted ? 1 : 0,
+      row.clearKey,
+      row.sortKey,
+      row.data?.state ?? null,
+      emailKey(row.data?.email),
+      row.data?.idp_id ?? null,
+      row.data ? JSON.stringify(row.data) : null,
+    );
+  }
+  group(id: string): GroupRow | null {
+    const r = this.first("SELECT * FROM dir_groups WHERE id = ?", id);
+    return r ? toEntity<DirectoryGroup>(r) : null;
+  }
+  putGroup(row: GroupRow) {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO dir_groups (id, version, deleted, clear_key, sort_key, json) VALUES (?, ?, ?, ?, ?, ?)",
+      row.id,
+      row.version,
+      row.deleted ? 1 : 0,
+      row.clearKey,
+      row.sortKey,
+      row.data ? JSON.stringify(row.data) : null,
+    );
+  }
+  private edges(where: string, ...ids: string[]): EdgeRow[] {
+    return this.sql
+      .exec<Row>(`SELECT * FROM memberships WHERE ${where}`, ...ids)
+      .toArray()
+      .map((r) => ({ userId: str(r.user_id), groupId: str(r.group_id), key: str(r.key), present: r.present === 1 }));
+  }
+  edge(userId: string, groupId: string): EdgeRow | null {
+    return this.edges("user_id = ? AND group_id = ?", userId, groupId)[0] ?? null;
+  }
+  putEdge(row: EdgeRow) {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO memberships (user_id, group_id, key, present) VALUES (?, ?, ?, ?)",
+      row.userId,
+      row.groupId,
+      row.key,
+      row.present ? 1 : 0,
+    );
+  }
+  edgesOfUser(userId: string) {
+    return this.edges("user_id = ?", userId);
+  }
+  edgesOfGroup(groupId: string) {
+    return this.edges("group_id = ?", groupId);
+  }
+  allIds() {
+    return {
+      users: this.sql
+        .exec<Row>("SELECT id, email, idp_id FROM dir_users")
+        .toArray()
+        .map((r) => ({ id: str(r.id), email: r.email ? str(r.email) : null, idp: str(r.idp_id) })),
+      groups: this.column("SELECT id FROM dir_groups"),
+    };
+  }
+  purge() {
+    this.sql.exec("DELETE FROM dir_users; DELETE FROM dir_groups; DELETE FROM memberships;");
+  }
+  markDirty(key: DirtyKey) {
+    this.onDirty(key);
+  }
+
+  // --- read side of the write model (what the projection materialises) ---
+  /** A live user with its live groups, as served. */
+  userWithGroups(id: string): (DirectoryUser & { groups: DirectoryGroup[] }) | null {
+    const row = this.user(id);
+    if (!row || row.deleted || !row.data) return null;
+    const groups = this.column(
+      `SELECT g.json FROM memberships m JOIN dir_groups g ON g.id = m.group_id
+       WHERE m.user_id = ? AND m.present = 1 AND g.deleted = 0 ORDER BY g.sort_key`,
+      id,
+    ).map((j) => JSON.parse(j) as DirectoryGroup);
+    return { ...row.data, groups };
+  }
+  userSortKeys(): string[] {
+    return this.column("SELECT sort_key FROM dir_users WHERE deleted = 0 ORDER BY sort_key");
+  }
+  groupSortKeys(): string[] {
+    return this.column("SELECT sort_key FROM dir_groups WHERE deleted = 0 ORDER BY sort_key");
+  }
+  /** Live members of a live group, in list order. */
+  memberSortKeys(groupId: string): string[] {
+    return this.column(
+      `SELECT u.sort_key FROM memberships m
+       JOIN dir_users u ON u.id = m.user_id
+       JOIN dir_groups g ON g.id = m.group_id
+       WHERE m.group_id = ? AND m.present = 1 AND u.deleted = 0 AND g.deleted = 0 ORDER BY u.sort_key`,
+      groupId,
+    );
+  }
+  sortKeysByEmail(email: string): string[] {
+    return this.column("SELECT sort_key FROM dir_users WHERE email = ? AND deleted = 0 ORDER BY sort_key", email);
+  }
+  sortKeysByIdp(idp: string): string[] {
+    return this.column("SELECT sort_key FROM dir_users WHERE idp_id = ? AND deleted = 0 ORDER BY sort_key", idp);
+  }
+  counts(): { active: number; inactive: number; groups: number } {
+    const u = this.first(
+      `SELECT COALESCE(SUM(state = 'active'), 0) AS active, COALESCE(SUM(state != 'active'), 0) AS inactive
+       FROM dir_users WHERE deleted = 0`,
+    );
+    const g = this.first("SELECT COUNT(*) AS n FROM dir_groups WHERE deleted = 0");
+    return { active: Number(u?.active ?? 0), inactive: Number(u?.inactive ?? 0), groups: Number(g?.n ?? 0) };
+  }
+}

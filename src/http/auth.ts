@@ -1,0 +1,33 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app";
+import { ApiError } from "./errors";
+
+const encoder = new TextEncoder();
+const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
+
+/**
+ * Whether `presented` equals one of `allowed`, in time independent of where they differ:
+ * both sides are hashed to equal length and compared with timingSafeEqual, and every
+ * allowed key is compared (no early exit).
+ */
+export async function matchesAnyKey(presented: string, allowed: readonly string[]): Promise<boolean> {
+  const mine = await digest(presented);
+  let found = false;
+  for (const key of allowed) {
+    const theirs = await digest(key);
+    if (crypto.subtle.timingSafeEqual(mine, theirs)) found = true;
+  }
+  return found;
+}
+
+/** Bearer-key guard for the read API. Fails closed: no configured keys, no reads. */
+export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
+  const keys = c.get("config").apiKeys;
+  if (!keys) throw new ApiError(503, "not_configured", "The cache has no API_KEYS configured; reads are disabled.");
+  const header = c.req.header("Authorization") ?? "";
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match || !(await matchesAnyKey(match[1] as string, keys))) {
+    throw new ApiError(401, "unauthorized", "Unauthorized", {}, { "WWW-Authenticate": "Bearer" });
+  }
+  await next();
+});

@@ -1,0 +1,222 @@
+import { type Manifest, splitIntoChunks } from "./chunks";
+import { fnv64, kvKeys } from "./keys";
+
+/** What a dirty mark turns into when it is flushed. */
+export type KvWrite =
+  | { kind: "put"; key: string; value: string; expirationTtl?: number }
+  | { kind: "delete"; key: string }
+  | { kind: "index"; key: string; sortKeys: readonly string[] }
+  | { kind: "call"; key: string; run: () => Promise<void> };
+
+/** KV allows one write a second per key; the outbox keeps every key under that. */
+export const SAME_KEY_INTERVAL_MS = 1000;
+/** Superseded chunks stay readable this long, for readers holding an older manifest. */
+export const CHUNK_GRACE_MS = 10 * 60 * 1000;
+/** Bounded work per flush: KV allows 1,000 operations per invocation. */
+const MAX_MARKS_PER_FLUSH = 200;
+const MAX_WRITES_PER_FLUSH = 600;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_chunks (index_key TEXT NOT NULL, chunk_key TEXT NOT NULL, PRIMARY KEY (index_key, chunk_key));
+CREATE TABLE IF NOT EXISTS outbox_garbage (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+`;
+
+export interface FlushReport {
+  written: number;
+  deleted: number;
+  /** When the next flush should run (ms epoch), or null when nothing is left. */
+  next: number | null;
+  /** Same-key writes less than a second apart (must stay 0; measured, not assumed). */
+  tooSoon: number;
+}
+
+/**
+ * The only path from a Durable Object's state to KV. Marks are recorded in the same
+ * transaction as the change that caused them; `flush` turns them into writes later, from a
+ * single caller (the object's alarm), so KV never sees concurrent writers for a key.
+ */
+export class Outbox {
+  private seq: number;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly kv: KVNamespace,
+  ) {
+    sql.exec(SCHEMA);
+    const row = sql.exec<{ s: number | null }>("SELECT MAX(seq) AS s FROM outbox_dirty").toArray()[0];
+    this.seq = Number(row?.s ?? 0);
+  }
+
+  mark(mark: string) {
+    this.seq += 1;
+    this.sql.exec(
+      "INSERT INTO outbox_dirty (mark, seq) VALUES (?, ?) ON CONFLICT (mark) DO UPDATE SET seq = excluded.seq",
+      mark,
+      this.seq,
+    );
+  }
+
+  pending(): number {
+    return Number(this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox_dirty").one().n);
+  }
+
+  /**
+   * Writes what is due. `keyOf` names the KV key a mark rewrites (checked against the
+   * once-a-second rule before any work); `materialize` reads the current state for it.
+   */
+  async flush(
+    now: number,
+    keyOf: (mark: string) => string,
+    materialize: (mark: string) => KvWrite,
+  ): Promise<FlushReport> {
+    const report: FlushReport = { written: 0, deleted: 0, next: null, tooSoon: 0 };
+    const soonest = (t: number) => {
+      report.next = report.next === null ? t : Math.min(report.next, t);
+    };
+    const marks = this.sql
+      .exec<{ mark: string; seq: number }>(
+        "SELECT mark, seq FROM outbox_dirty ORDER BY seq LIMIT ?",
+        MAX_MARKS_PER_FLUSH,
+      )
+      .toArray();
+    const due: { mark: string; seq: number; write: KvWrite }[] = [];
+    for (const { mark, seq } of marks) {
+      const last = this.lastWrite(keyOf(mark));
+      if (last && now - last.at < SAME_KEY_INTERVAL_MS) {
+        soonest(last.at + SAME_KEY_INTERVAL_MS);
+        continue;
+      }
+      due.push({ mark, seq, write: materialize(mark) });
+    }
+    // Entities first, then chunks, then the manifests that point at them: within a location,
+    // a reader that sees a new manifest finds its chunks and records already there.
+    const rank = (w: KvWrite) => (w.kind === "index" ? 1 : w.kind === "call" ? 2 : 0);
+    due.sort((a, b) => rank(a.write) - rank(b.write));
+    let budget = MAX_WRITES_PER_FLUSH;
+    for (const item of due) {
+      if (budget <= 0) {
+        soonest(now);
+        break;
+      }
+      budget -= await this.perform(item.write, now, report);
+      this.sql.exec("DELETE FROM outbox_dirty WHERE mark = ? AND seq = ?", item.mark, item.seq);
+    }
+    if (marks.length === MAX_MARKS_PER_FLUSH) soonest(now);
+    const collected = await this.collectGarbage(now, Math.max(0, budget));
+    report.deleted += collected.deleted;
+    if (collected.next !== null) soonest(collected.next);
+    return report;
+  }
+
+  private lastWrite(key: string): { hash: string; at: number } | null {
+    return (
+      this.sql
+        .exec<{ hash: string; at: number }>("SELECT hash, at FROM outbox_written WHERE key = ?", key)
+        .toArray()[0] ?? null
+    );
+  }
+
+  private recordWrite(key: string, hash: string, now: number, report: FlushReport) {
+    const last = this.lastWrite(key);
+    if (last && now - last.at < SAME_KEY_INTERVAL_MS) report.tooSoon += 1;
+    this.sql.exec(
+      "INSERT INTO outbox_written (key, hash, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, at = excluded.at",
+      key,
+      hash,
+      now,
+    );
+  }
+
+  /** Performs one write unless KV already holds that value; returns KV operations used. */
+  private async perform(w: KvWrite, now: number, report: FlushReport): Promise<number> {
+    switch (w.kind) {
+      case "call":
+        await w.run();
+        return 1;
+      case "delete": {
+        if (this.lastWrite(w.key)?.hash === "") return 0;
+        await this.kv.delete(w.key);
+        this.recordWrite(w.key, "", now, report);
+        report.deleted += 1;
+        return 1;
+      }
+      case "put": {
+        const hash = fnv64(w.value);
+        if (this.lastWrite(w.key)?.hash === hash) return 0;
+        await this.kv.put(w.key, w.value, w.expirationTtl ? { expirationTtl: w.expirationTtl } : undefined);
+        this.recordWrite(w.key, hash, now, report);
+        report.written += 1;
+        return 1;
+      }
+      case "index":
+        return this.writeIndex(w.key, w.sortKeys, now, report);
+    }
+  }
+
+  private async writeIndex(
+    key: string,
+    sortKeys: readonly string[],
+    now: number,
+    report: FlushReport,
+  ): Promise<number> {
+    if (sortKeys.length === 0) {
+      const ops = await this.perform({ kind: "delete", key }, now, report);
+      this.retire(key, new Set(), now);
+      return ops;
+    }
+    const manifest: Manifest = { n: sortKeys.length, c: [] };
+    const live = new Set<string>();
+    let ops = 0;
+    for (const chunk of splitIntoChunks(sortKeys)) {
+      const body = JSON.stringify(chunk);
+      const hash = fnv64(body);
+      const chunkKey = kvKeys.chunk(key, hash);
+      manifest.c.push([hash, chunk.length, chunk[0] as string]);
+      live.add(chunkKey);
+      const known =
+        this.sql.exec("SELECT 1 FROM outbox_chunks WHERE index_key = ? AND chunk_key = ?", key, chunkKey).toArray()
+          .length > 0;
+      this.sql.exec("DELETE FROM outbox_garbage WHERE key = ?", chunkKey);
+      if (known) continue;
+      await this.kv.put(chunkKey, body);
+      this.sql.exec("INSERT OR IGNORE INTO outbox_chunks (index_key, chunk_key) VALUES (?, ?)", key, chunkKey);
+      report.written += 1;
+      ops += 1;
+    }
+    ops += await this.perform({ kind: "put", key, value: JSON.stringify(manifest) }, now, report);
+    this.retire(key, live, now);
+    return ops;
+  }
+
+  /** Schedules chunks no longer named by the index's manifest for deletion after the grace period. */
+  private retire(indexKey: string, live: Set<string>, now: number) {
+    const known = this.sql
+      .exec<{ chunk_key: string }>("SELECT chunk_key FROM outbox_chunks WHERE index_key = ?", indexKey)
+      .toArray();
+    for (const { chunk_key } of known) {
+      if (live.has(chunk_key)) continue;
+      this.sql.exec("DELETE FROM outbox_chunks WHERE index_key = ? AND chunk_key = ?", indexKey, chunk_key);
+      this.sql.exec("INSERT OR IGNORE INTO outbox_garbage (key, at) VALUES (?, ?)", chunk_key, now + CHUNK_GRACE_MS);
+    }
+  }
+
+  private async collectGarbage(now: number, budget: number): Promise<{ deleted: number; next: number | null }> {
+    const due = this.sql
+      .exec<{ key: string }>("SELECT key FROM outbox_garbage WHERE at <= ? LIMIT ?", now, budget)
+      .toArray();
+    for (const { key } of due) {
+      await this.kv.delete(key);
+      this.sql.exec("DELETE FROM outbox_garbage WHERE key = ?", key);
+    }
+    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM outbox_garbage").one().at;
+    return { deleted: due.length, next: next === null ? null : Number(next) };
+  }
+}
+
+/** Sets the object's alarm for `at` unless one is already due sooner. */
+export async function scheduleAlarm(storage: DurableObjectStorage, at: number) {
+  const current = await storage.getAlarm();
+  if (current === null || current > at) await storage.setAlarm(at);
+}

@@ -1,0 +1,136 @@
+import { idOfSortKey } from "../directory/model";
+import { ApiError } from "../http/errors";
+import { chunkBase, type Manifest, planWindow } from "../kv/chunks";
+import { kvKeys } from "../kv/keys";
+import type { Pagination } from "../schemas/list";
+import type { KvReader } from "./kv-reader";
+import { cutPage, type Page, type PageQuery, pageTake, type Window } from "./pagination";
+import { isServable, sortKeyOfStored } from "./records";
+
+/** A page of stored records, ready to send: `data` holds the records' JSON as stored. */
+export interface ListResult {
+  data: string[];
+  metadata: Page["metadata"];
+}
+
+export function listBody(result: ListResult): string {
+  return `{"object":"list","data":[${result.data.join(",")}],"list_metadata":${JSON.stringify(result.metadata)}}`;
+}
+
+export const emptyList = (): ListResult => ({ data: [], metadata: { before: null, after: null } });
+
+const invalidCursor = (which: string, id: string) =>
+  new ApiError(
+    422,
+    "invalid_request_parameters",
+    `Validation failed: ${which} '${id}' is not an object of this list.`,
+    {
+      errors: [{ field: which, code: "invalid_cursor" }],
+    },
+  );
+
+/** Turns cursor ids into sort keys, using records fetched alongside the first read. */
+function resolveCursors(
+  p: Pagination,
+  fetched: Map<string, string | null>,
+  recordKey: (id: string) => string,
+): PageQuery {
+  const q: PageQuery = { order: p.order, limit: p.limit };
+  for (const which of ["after", "before"] as const) {
+    const id = p[which];
+    if (id === undefined) continue;
+    const stored = fetched.get(recordKey(id));
+    const sortKey = stored ? sortKeyOfStored(stored) : null;
+    if (!sortKey || idOfSortKey(sortKey) !== id) throw invalidCursor(which, id);
+    q[which] = sortKey;
+  }
+  return q;
+}
+
+export const cursorKeys = (p: Pagination, recordKey: (id: string) => string) =>
+  [p.after, p.before].filter((id): id is string => id !== undefined).map(recordKey);
+
+/** Fetches the records of a page (one bulk get), skipping any deleted since the index was written. */
+async function records(kv: KvReader, page: Page, recordKey: (id: string) => string): Promise<ListResult> {
+  const keys = page.keys.map((k) => recordKey(idOfSortKey(k)));
+  const values = await kv.getMany(keys);
+  return { data: keys.map((k) => values.get(k)).filter(isServable), metadata: page.metadata };
+}
+
+/**
+ * A page from a chunked KV index: (1) manifest + cursor records, (2) the chunks around the
+ * cursor, (3) the page's records — three KV operations whatever the limit or list size.
+ */
+export async function listFromIndex(
+  kv: KvReader,
+  indexKey: string,
+  recordKey: (id: string) => string,
+  p: Pagination,
+  /** Another key to read in the first operation, and whether the list exists given its value. */
+  guard?: { key: string; allows: (value: string | null) => boolean },
+): Promise<ListResult> {
+  const first = await kv.getMany([indexKey, ...(guard ? [guard.key] : []), ...cursorKeys(p, recordKey)]);
+  if (guard && !guard.allows(first.get(guard.key) ?? null)) return emptyList();
+  const q = resolveCursors(p, first, recordKey);
+  const raw = first.get(indexKey);
+  if (!raw) return emptyList();
+  const manifest = JSON.parse(raw) as Manifest;
+  const take = pageTake(q);
+  const plan = planWindow(manifest, q.after ?? q.before, take, q.limit);
+  if (!plan) return emptyList();
+  const [from, to] = plan;
+  const chunkKeys = manifest.c.slice(from, to + 1).map(([hash]) => kvKeys.chunk(indexKey, hash));
+  const chunks = await kv.getMany(chunkKeys);
+  const keys: string[] = [];
+  for (const key of chunkKeys) {
+    const body = chunks.get(key);
+    // A manifest newer than its chunks in this location (KV is eventually consistent): say so
+    // rather than serve a page with a hole in it.
+    if (!body)
+      throw new ApiError(
+        503,
+        "index_unavailable",
+        "The list index is being updated; retry shortly.",
+        {},
+        { "Retry-After": "1" },
+      );
+    for (const k of JSON.parse(body) as string[]) keys.push(k);
+  }
+  const window: Window = { keys, base: chunkBase(manifest, from), total: manifest.n };
+  return records(kv, cutPage(window, q, idOfSortKey), recordKey);
+}
+
+/**
+ * A page from a small set held in memory (lookups, a user's groups, registry searches):
+ * `items` maps sort keys to the stored JSON; `fetched` holds any cursor records already read.
+ */
+export async function listFromMemory(
+  kv: KvReader,
+  items: ReadonlyMap<string, string>,
+  recordKey: (id: string) => string,
+  p: Pagination,
+  fetched: Map<string, string | null> = new Map(),
+): Promise<ListResult> {
+  const missing = cursorKeys(p, recordKey).filter((k) => !fetched.has(k));
+  if (missing.length) for (const [k, value] of await kv.getMany(missing)) fetched.set(k, value);
+  const q = resolveCursors(p, fetched, recordKey);
+  const keys = [...items.keys()].sort();
+  const page = cutPage({ keys, base: 0, total: keys.length }, q, idOfSortKey);
+  return { data: page.keys.map((k) => items.get(k) as string), metadata: page.metadata };
+}
+
+/** Reads up to 100 records in one operation into a sort-key map, dropping deleted ones. */
+export async function readRecords(
+  kv: KvReader,
+  sortKeys: readonly string[],
+  recordKey: (id: string) => string,
+): Promise<Map<string, string>> {
+  const keys = sortKeys.slice(0, 100);
+  const values = await kv.getMany(keys.map((k) => recordKey(idOfSortKey(k))));
+  const out = new Map<string, string>();
+  for (const k of keys) {
+    const value = values.get(recordKey(idOfSortKey(k)));
+    if (isServable(value)) out.set(k, value);
+  }
+  return out;
+}

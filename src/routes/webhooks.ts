@@ -1,0 +1,107 @@
+import { Hono } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../app";
+import { ApiError } from "../http/errors";
+import { log } from "../log";
+import {
+  ACKNOWLEDGED_EVENTS,
+  type DsyncEvent,
+  directoryOf,
+  EVENT_DATA,
+  EventEnvelope,
+  isAppliedEvent,
+  parseInstant,
+} from "../schemas/events";
+import { verifySignature } from "../webhooks/verify";
+
+/** Largest webhook body accepted; WorkOS events are a few KiB. */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+export const webhooks = new Hono<AppEnv>();
+
+webhooks.post("/", async (c) => {
+  const { webhookSecrets, webhookToleranceMs } = c.get("config");
+  if (!webhookSecrets) {
+    throw new ApiError(503, "webhooks_disabled", "WORKOS_WEBHOOK_SECRET is not set; webhooks are refused.");
+  }
+  const body = await readLimited(c.req.raw, MAX_WEBHOOK_BYTES);
+  const verdict = await verifySignature(
+    body,
+    c.req.header("WorkOS-Signature"),
+    webhookSecrets,
+    Date.now(),
+    webhookToleranceMs,
+  );
+  if (!verdict.ok) throw new ApiError(401, "invalid_signature", `Webhook rejected: ${verdict.reason}.`);
+
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body));
+  } catch {
+    throw new ApiError(400, "invalid_json", "Webhook body is not valid JSON.");
+  }
+  const envelope = v.safeParse(EventEnvelope, json);
+  if (!envelope.success) throw invalidEvent("event", envelope.issues);
+  const { id, event: name, created_at } = envelope.output;
+  const requestId = c.get("requestId");
+
+  if (!isAppliedEvent(name)) {
+    const status = ACKNOWLEDGED_EVENTS.has(name) ? "acknowledged" : "ignored";
+    log.info("webhook not applied", { requestId, eventId: id, event: name, status });
+    return c.json({ status, event_id: id });
+  }
+  const data = v.safeParse(EVENT_DATA[name], envelope.output.data);
+  if (!data.success) throw invalidEvent(`${name} data`, data.issues);
+  const event = { id, event: name, createdAt: parseInstant(created_at), data: data.output } as DsyncEvent;
+  const directoryId = directoryOf(event);
+
+  let outcome: string;
+  try {
+    outcome = await c.env.DIRECTORY.getByName(directoryId).apply(event);
+  } catch (err) {
+    // Not recorded: a non-2xx makes WorkOS deliver it again.
+    log.error("webhook not recorded", { requestId, eventId: id, event: name, directoryId, error: String(err) });
+    throw new ApiError(
+      503,
+      "not_recorded",
+      "The event could not be recorded; retry later.",
+      {},
+      { "Retry-After": "5" },
+    );
+  }
+  log.info("webhook applied", { requestId, eventId: id, event: name, directoryId, outcome });
+  return c.json({ status: outcome, event_id: id });
+});
+
+function invalidEvent(what: string, issues: readonly v.BaseIssue<unknown>[]): ApiError {
+  const errors = issues.slice(0, 20).map((i) => ({ field: v.getDotPath(i) ?? "(root)", code: i.message }));
+  const detail = errors.map((e) => `${e.field}: ${e.code}`).join("; ");
+  return new ApiError(422, "invalid_event", `Invalid ${what}: ${detail}`, { errors });
+}
+
+/** Reads the raw body, refusing (413) past `limit` bytes whatever Content-Length claims. */
+async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
+  const tooLarge = () => new ApiError(413, "payload_too_large", `Webhook body exceeds ${limit} bytes.`);
+  if (Number(req.headers.get("Content-Length") ?? 0) > limit) throw tooLarge();
+  if (!req.body) return new Uint8Array();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}

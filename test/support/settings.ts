@@ -1,0 +1,10 @@
+/** Settings every test worker runs with (never used outside tests). */
+export const TEST_SETTINGS = {
+  API_KEYS: "sk_test_reader_one,sk_test_reader_two",
+  WORKOS_WEBHOOK_SECRET: "whsec_test_current,whsec_test_previous",
+  WEBHOOK_TOLERANCE_SECONDS: "180",
+} as const;
+
+export const READ_KEY = "sk_test_reader_one";
+export const WEBHOOK_SECRET = "whsec_test_current";
+export const PREVIOUS_WEBHOOK_SECRET = "whsec_test_previous";

@@ -1,0 +1,30 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { TEST_SETTINGS } from "./test/support/settings.ts";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Unit and integration tests run inside workerd with real local KV and Durable Objects.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...TEST_SETTINGS } },
+          }),
+        ],
+        test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"] },
+      },
+      {
+        // End-to-end: the built worker on localhost, driven over HTTP by the official SDK.
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
