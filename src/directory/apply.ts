@@ -129,8 +129,13 @@ function upsertUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
 
 function deleteUser(store: DirectoryStore, user: DirectoryUser, ek: string): boolean {
   const prev = store.user(user.id);
+  const voided = voidEdges(store, store.edgesOfUser(user.id), ek);
   const version = entityVersion(user.updated_at, true, ek);
-  if (prev && prev.version >= version) return false;
+  if (prev && prev.version >= version) {
+    // Lost to a newer record, but memberships older than this delete stay void.
+    if (prev.clearKey < ek) store.putUser({ ...prev, clearKey: ek });
+    return voided || prev.clearKey < ek;
+  }
   store.putUser({
     id: user.id,
     version,
@@ -145,7 +150,6 @@ function deleteUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
     store.markDirty("idx:du");
     markLookups(store, prev.data, null);
   }
-  for (const edge of store.edgesOfUser(user.id)) clearEdge(store, edge, ek);
   return true;
 }
 
@@ -188,8 +192,13 @@ function upsertGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): 
 
 function deleteGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): boolean {
   const prev = store.group(group.id);
+  // WorkOS sends no user_removed for the members of a deleted group.
+  const voided = voidEdges(store, store.edgesOfGroup(group.id), ek);
   const version = entityVersion(group.updated_at, true, ek);
-  if (prev && prev.version >= version) return false;
+  if (prev && prev.version >= version) {
+    if (prev.clearKey < ek) store.putGroup({ ...prev, clearKey: ek });
+    return voided || prev.clearKey < ek;
+  }
   store.putGroup({
     id: group.id,
     version,
@@ -203,19 +212,22 @@ function deleteGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): 
     store.markDirty("dir");
     store.markDirty("idx:dg");
   }
-  // WorkOS sends no user_removed for the members of a deleted group.
-  for (const edge of store.edgesOfGroup(group.id)) clearEdge(store, edge, ek);
   return true;
 }
 
-/** Voids a membership older than a delete of one of its ends. */
-function clearEdge(store: DirectoryStore, edge: EdgeRow, ek: string) {
-  if (edge.key >= ek) return;
-  store.putEdge({ ...edge, key: ek, present: false });
-  if (edge.present) {
-    store.markDirty(`user:${edge.userId}`);
-    store.markDirty(`idx:gu:${edge.groupId}`);
+/** Voids memberships older than a delete of one of their ends; true if any was present. */
+function voidEdges(store: DirectoryStore, edges: EdgeRow[], ek: string): boolean {
+  let changed = false;
+  for (const edge of edges) {
+    if (edge.key >= ek) continue;
+    store.putEdge({ ...edge, key: ek, present: false });
+    if (edge.present) {
+      store.markDirty(`user:${edge.userId}`);
+      store.markDirty(`idx:gu:${edge.groupId}`);
+      changed = true;
+    }
   }
+  return changed;
 }
 
 function setEdge(store: DirectoryStore, userId: string, groupId: string, present: boolean, ek: string): boolean {

@@ -3,15 +3,8 @@ import * as v from "valibot";
 import type { AppEnv } from "../app";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
-import {
-  ACKNOWLEDGED_EVENTS,
-  type DsyncEvent,
-  directoryOf,
-  EVENT_DATA,
-  EventEnvelope,
-  isAppliedEvent,
-  parseInstant,
-} from "../schemas/events";
+import { directoryOf } from "../schemas/events";
+import { decodeEvent } from "../webhooks/decode";
 import { verifySignature } from "../webhooks/verify";
 
 /** Largest webhook body accepted; WorkOS events are a few KiB. */
@@ -40,19 +33,15 @@ webhooks.post("/", async (c) => {
   } catch {
     throw new ApiError(400, "invalid_json", "Webhook body is not valid JSON.");
   }
-  const envelope = v.safeParse(EventEnvelope, json);
-  if (!envelope.success) throw invalidEvent("event", envelope.issues);
-  const { id, event: name, created_at } = envelope.output;
+  const decoded = decodeEvent(json);
   const requestId = c.get("requestId");
-
-  if (!isAppliedEvent(name)) {
-    const status = ACKNOWLEDGED_EVENTS.has(name) ? "acknowledged" : "ignored";
-    log.info("webhook not applied", { requestId, eventId: id, event: name, status });
-    return c.json({ status, event_id: id });
+  if (decoded.kind === "invalid") throw invalidEvent(decoded.what, decoded.issues);
+  if (decoded.kind === "skip") {
+    log.info("webhook not applied", { requestId, eventId: decoded.id, event: decoded.event, status: decoded.status });
+    return c.json({ status: decoded.status, event_id: decoded.id });
   }
-  const data = v.safeParse(EVENT_DATA[name], envelope.output.data);
-  if (!data.success) throw invalidEvent(`${name} data`, data.issues);
-  const event = { id, event: name, createdAt: parseInstant(created_at), data: data.output } as DsyncEvent;
+  const { event } = decoded;
+  const { id, event: name } = event;
   const directoryId = directoryOf(event);
 
   let outcome: string;

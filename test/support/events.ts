@@ -1,3 +1,6 @@
+import type { DsyncEvent } from "../../src/schemas/events";
+import { decodeEvent } from "../../src/webhooks/decode";
+
 /**
  * Builders of WorkOS `dsync.*` webhook bodies, shaped like the documented samples
  * (webhook bodies carry no `object` on the envelope).
@@ -82,4 +85,11 @@ export function membership(
   createdAt = T0,
 ): WebhookEvent {
   return event(name, { directory_id: u.directory_id, user: u, group: g }, createdAt);
+}
+
+/** A webhook body decoded exactly as the receiver does; throws if it would be refused. */
+export function decoded(e: WebhookEvent): DsyncEvent {
+  const d = decodeEvent(e);
+  if (d.kind !== "apply") throw new Error(`not applicable: ${JSON.stringify(d).slice(0, 300)}`);
+  return d.event;
 }
