@@ -13,7 +13,12 @@ export default defineConfig({
             miniflare: { bindings: { ...TEST_SETTINGS } },
           }),
         ],
-        test: { name: "workers", include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"] },
+        test: {
+          name: "workers",
+          include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
       },
       {
         // End-to-end: the built worker on localhost, driven over HTTP by the official SDK.

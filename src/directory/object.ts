@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { Outbox, scheduleAlarm } from "../kv/outbox";
+import { type FlushReport, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
 import type { RegistryEntry } from "../registry/object";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
@@ -33,19 +33,23 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** Records the event durably; returns once it is in storage (the caller may then answer 2xx). */
   async apply(event: DsyncEvent): Promise<ApplyOutcome> {
-    const directoryId = directoryOf(event);
-    const outcome = this.ctx.storage.transactionSync((): ApplyOutcome => {
-      this.claim(directoryId);
-      if (this.store.hasSeen(event.id)) return "duplicate";
-      this.store.recordSeen(event.id, Date.now());
-      const result = applyEvent(this.store, event);
-      this.store.setMeta(
-        "last_event",
-        JSON.stringify({ id: event.id, event: event.event, outcome: result, at: Date.now() }),
-      );
-      return result;
-    });
-    if (outcome === "applied") await scheduleAlarm(this.ctx.storage, Date.now());
+    const [outcome] = await this.applyBatch([event]);
+    return outcome as ApplyOutcome;
+  }
+
+  /** Applies events in order, each in its own transaction, in one call (bulk feeds). */
+  async applyBatch(events: DsyncEvent[]): Promise<ApplyOutcome[]> {
+    const outcomes = events.map((event) => this.ctx.storage.transactionSync(() => this.applyOne(event)));
+    if (outcomes.includes("applied")) await scheduleAlarm(this.ctx.storage, Date.now());
+    return outcomes;
+  }
+
+  private applyOne(event: DsyncEvent): ApplyOutcome {
+    this.claim(directoryOf(event));
+    if (this.store.hasSeen(event.id)) return "duplicate";
+    this.store.recordSeen(event.id, Date.now());
+    const outcome = applyEvent(this.store, event);
+    this.store.setMeta("last_event", JSON.stringify({ id: event.id, event: event.event, outcome, at: Date.now() }));
     return outcome;
   }
 
@@ -55,15 +59,23 @@ export class DirectoryObject extends DurableObject<Env> {
       directoryId: this.store.getMeta("directory_id"),
       counts: this.store.counts(),
       pendingKvWrites: this.outbox.pending(),
+      kvSameKeyWritesUnderOneSecond: this.outbox.tooSoonTotal,
       lastEvent: JSON.parse(this.store.getMeta("last_event") ?? "null"),
       lastFlush: JSON.parse(this.store.getMeta("last_flush") ?? "null"),
     };
   }
 
   override async alarm() {
+    await this.flushKv(Date.now());
+  }
+
+  /**
+   * Writes due KV changes as of `now` (the alarm passes the real time; tests pass a simulated
+   * one instead of sleeping) and schedules the next flush if anything is left.
+   */
+  async flushKv(now: number): Promise<FlushReport> {
     const directoryId = this.store.getMeta("directory_id");
-    if (!directoryId) return;
-    const now = Date.now();
+    if (!directoryId) return { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
     this.store.forgetSeenBefore(now - SEEN_RETENTION_MS);
     try {
       const report = await this.outbox.flush(
@@ -73,10 +85,12 @@ export class DirectoryObject extends DurableObject<Env> {
       );
       this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
       if (report.next !== null) await scheduleAlarm(this.ctx.storage, report.next);
+      return report;
     } catch (err) {
       // Never let the alarm throw: its retries are capped, and the marks must outlive them.
       log.error("kv flush failed", { directoryId, error: String(err) });
       await scheduleAlarm(this.ctx.storage, now + FLUSH_RETRY_MS);
+      return { written: 0, deleted: 0, next: now + FLUSH_RETRY_MS, tooSoon: 0, pending: this.outbox.pending() };
     }
   }
 

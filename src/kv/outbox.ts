@@ -15,6 +15,7 @@ export const CHUNK_GRACE_MS = 10 * 60 * 1000;
 /** Bounded work per flush: KV allows 1,000 operations per invocation. */
 const MAX_MARKS_PER_FLUSH = 200;
 const MAX_WRITES_PER_FLUSH = 600;
+const PARALLEL_WRITES = 25;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -30,6 +31,8 @@ export interface FlushReport {
   next: number | null;
   /** Same-key writes less than a second apart (must stay 0; measured, not assumed). */
   tooSoon: number;
+  /** Marks still waiting after this flush. */
+  pending: number;
 }
 
 /**
@@ -39,6 +42,10 @@ export interface FlushReport {
  */
 export class Outbox {
   private seq: number;
+  /** Flushes run one after another, never interleaved (a single writer per key, per object). */
+  private running: Promise<unknown> = Promise.resolve();
+  /** Same-key writes under a second, since the object started (instrumentation; stays 0). */
+  tooSoonTotal = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -71,7 +78,7 @@ export class Outbox {
     keyOf: (mark: string) => string,
     materialize: (mark: string) => KvWrite,
   ): Promise<FlushReport> {
-    const report: FlushReport = { written: 0, deleted: 0, next: null, tooSoon: 0 };
+    const report: FlushReport = { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
     const soonest = (t: number) => {
       report.next = report.next === null ? t : Math.min(report.next, t);
     };
@@ -91,22 +98,30 @@ export class Outbox {
       due.push({ mark, seq, write: materialize(mark) });
     }
     // Entities first, then chunks, then the manifests that point at them: within a location,
-    // a reader that sees a new manifest finds its chunks and records already there.
+    // a reader that sees a new manifest finds its chunks and records already there. Within a
+    // rank, writes go out in parallel batches (each key appears once per flush).
     const rank = (w: KvWrite) => (w.kind === "index" ? 1 : w.kind === "call" ? 2 : 0);
-    due.sort((a, b) => rank(a.write) - rank(b.write));
     let budget = MAX_WRITES_PER_FLUSH;
-    for (const item of due) {
-      if (budget <= 0) {
-        soonest(now);
-        break;
+    for (const r of [0, 1, 2]) {
+      const items = due.filter((d) => rank(d.write) === r);
+      for (let i = 0; i < items.length; i += PARALLEL_WRITES) {
+        if (budget <= 0) {
+          soonest(now);
+          break;
+        }
+        const batch = items.slice(i, i + PARALLEL_WRITES);
+        const used = await Promise.all(batch.map((item) => this.perform(item.write, now, report)));
+        budget -= used.reduce((a, b) => a + b, 0);
+        for (const item of batch) {
+          this.sql.exec("DELETE FROM outbox_dirty WHERE mark = ? AND seq = ?", item.mark, item.seq);
+        }
       }
-      budget -= await this.perform(item.write, now, report);
-      this.sql.exec("DELETE FROM outbox_dirty WHERE mark = ? AND seq = ?", item.mark, item.seq);
     }
     if (marks.length === MAX_MARKS_PER_FLUSH) soonest(now);
     const collected = await this.collectGarbage(now, Math.max(0, budget));
     report.deleted += collected.deleted;
     if (collected.next !== null) soonest(collected.next);
+    report.pending = this.pending();
     return report;
   }
 
@@ -120,7 +135,10 @@ export class Outbox {
 
   private recordWrite(key: string, hash: string, now: number, report: FlushReport) {
     const last = this.lastWrite(key);
-    if (last && now - last.at < SAME_KEY_INTERVAL_MS) report.tooSoon += 1;
+    if (last && now - last.at < SAME_KEY_INTERVAL_MS) {
+      report.tooSoon += 1;
+      this.tooSoonTotal += 1;
+    }
     this.sql.exec(
       "INSERT INTO outbox_written (key, hash, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, at = excluded.at",
       key,

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { kvKeys } from "../kv/keys";
-import { type KvWrite, Outbox, scheduleAlarm } from "../kv/outbox";
+import { type FlushReport, type KvWrite, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
 
 /** What the registry knows of a directory: enough to list and filter directories. */
@@ -87,13 +87,19 @@ export class RegistryObject extends DurableObject<Env> {
   }
 
   override async alarm() {
-    const now = Date.now();
+    await this.flushKv(Date.now());
+  }
+
+  /** As DirectoryObject.flushKv: due index writes as of `now`, then the next alarm. */
+  async flushKv(now: number): Promise<FlushReport> {
     try {
       const report = await this.outbox.flush(now, keyOf, (mark) => this.materialize(mark));
       if (report.next !== null) await scheduleAlarm(this.ctx.storage, report.next);
+      return report;
     } catch (err) {
       log.error("registry kv flush failed", { error: String(err) });
       await scheduleAlarm(this.ctx.storage, now + 5000);
+      return { written: 0, deleted: 0, next: now + 5000, tooSoon: 0, pending: this.outbox.pending() };
     }
   }
 
