@@ -1,0 +1,157 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { kvKeys } from "../../src/kv/keys";
+import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS } from "../../src/kv/outbox";
+import { directory, event, group, iso, membership, T0, user } from "../support/events";
+import { deliver, get, settle } from "../support/worker";
+
+type List = { data: { id: string }[]; list_metadata: { before: string | null; after: string | null } };
+const json = async <T>(res: Response) => (await res.json()) as T;
+
+describe("one writer per directory", () => {
+  it("loses no membership when many arrive for one user at once", async () => {
+    const D = "directory_01CONCURRENT";
+    const u = user("directory_user_c1", D);
+    const groups = Array.from({ length: 60 }, (_, i) =>
+      group(`directory_group_c${String(i).padStart(2, "0")}`, D, { created_at: iso(T0 + i), updated_at: iso(T0 + i) }),
+    );
+    const responses = await Promise.all(
+      groups.map((g, i) => deliver(membership("dsync.group.user_added", u, g, T0 + i))),
+    );
+    expect(responses.map((r) => r.status)).toEqual(groups.map(() => 200));
+    await settle(D);
+    const served = await json<{ groups: { id: string }[] }>(await get(`/directory_users/${u.id}`));
+    expect(served.groups.map((g) => g.id)).toEqual(groups.map((g) => g.id));
+    const lists = await Promise.all(groups.map((g) => get(`/directory_users?group=${g.id}`).then(json<List>)));
+    expect(lists.every((l) => l.data.length === 1 && l.data[0]?.id === u.id)).toBe(true);
+    const dir = env.DIRECTORY.getByName(D);
+    expect((await dir.status()).counts).toEqual({ active: 1, inactive: 0, groups: 60 });
+  });
+
+  it("keeps the newest of a flood of concurrent updates, writing each KV key at most once a second", async () => {
+    const D = "directory_01FLOOD";
+    const u = user("directory_user_fl", D);
+    const updates = Array.from({ length: 80 }, (_, i) =>
+      event("dsync.user.updated", { ...u, first_name: `v${i}`, updated_at: iso(T0 + i * 1000) }, T0 + i),
+    );
+    const shuffled = [...updates].sort((a, b) => (a.id < b.id ? 1 : -1));
+    const responses = await Promise.all(shuffled.map((e) => deliver(e)));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    await settle(D);
+    expect(await json<{ first_name: string }>(await get(`/directory_users/${u.id}`))).toMatchObject({
+      first_name: "v79",
+    });
+    expect((await env.DIRECTORY.getByName(D).status()).kvSameKeyWritesUnderOneSecond).toBe(0);
+  });
+
+  it("removes a deleted directory with all its users and groups, and stays deleted", async () => {
+    const D = "directory_01GONE";
+    const u = user("directory_user_g1", D);
+    const g = group("directory_group_g1", D);
+    for (const e of [event("dsync.activated", directory(D)), membership("dsync.group.user_added", u, g)])
+      await deliver(e);
+    await settle(D);
+    expect((await get(`/directories/${D}`)).status).toBe(200);
+    expect((await json<List>(await get("/directories"))).data.map((d) => d.id)).toContain(D);
+
+    const gone = event("dsync.deleted", directory(D, { state: "deleting", updated_at: iso(T0 + 60_000) }), T0 + 60_000);
+    expect((await deliver(gone)).status).toBe(200);
+    const late = event("dsync.user.updated", { ...u, updated_at: iso(T0 + 1000) }, T0 + 1000);
+    expect(await json<{ status: string }>(await deliver(late))).toMatchObject({ status: "stale" });
+    await settle(D);
+    for (const path of [`/directories/${D}`, `/directory_users/${u.id}`, `/directory_groups/${g.id}`]) {
+      expect((await get(path)).status, path).toBe(404);
+    }
+    expect((await json<List>(await get(`/directory_users?directory=${D}`))).data).toEqual([]);
+    expect((await json<List>(await get(`/directory_users?group=${g.id}`))).data).toEqual([]);
+    expect((await json<List>(await get("/directories"))).data.map((d) => d.id)).not.toContain(D);
+    expect((await env.DIRECTORY.getByName(D).status()).counts).toEqual({ active: 0, inactive: 0, groups: 0 });
+  });
+
+  it("keeps a deleted user's cursor usable while paginating", async () => {
+    const D = "directory_01CURSOR";
+    const users = Array.from({ length: 5 }, (_, i) =>
+      user(`directory_user_k${i}`, D, { created_at: iso(T0 + i * 1000), updated_at: iso(T0 + i * 1000) }),
+    );
+    for (const u of users) await deliver(event("dsync.user.created", u));
+    await settle(D);
+    const first = await json<List>(await get(`/directory_users?directory=${D}&limit=2`));
+    expect(first.data.map((u) => u.id)).toEqual(["directory_user_k4", "directory_user_k3"]);
+    await deliver(event("dsync.user.deleted", users[3] as ReturnType<typeof user>, T0 + 10_000));
+    await settle(D);
+    const next = await json<List>(
+      await get(`/directory_users?directory=${D}&limit=2&after=${first.list_metadata.after}`),
+    );
+    expect(next.data.map((u) => u.id)).toEqual(["directory_user_k2", "directory_user_k1"]);
+  });
+});
+
+describe("outbox", () => {
+  /** Real KV, recording every put and delete with the simulated time it happened at. */
+  function recordingKv(clock: { now: number }) {
+    const log: { op: string; key: string; at: number; value?: string }[] = [];
+    const kv = {
+      put: async (key: string, value: string, opts?: KVNamespacePutOptions) => {
+        log.push({ op: "put", key, at: clock.now, value });
+        await env.CACHE.put(key, value, opts);
+      },
+      delete: async (key: string) => {
+        log.push({ op: "delete", key, at: clock.now });
+        await env.CACHE.delete(key);
+      },
+    } as unknown as KVNamespace;
+    return { kv, log };
+  }
+
+  it("coalesces a hot key to one write a second, keeps the latest value, and chunks immutable", async () => {
+    const stub = env.DIRECTORY.getByName("outbox-test");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const clock = { now: Date.now() };
+      const { kv, log } = recordingKv(clock);
+      const outbox = new Outbox(state.storage.sql, kv);
+      let value = 0;
+      const index: string[] = [];
+      const materialize = (mark: string): KvWrite =>
+        mark === "hot"
+          ? { kind: "put", key: "test:hot", value: String(value) }
+          : { kind: "index", key: "test:index", sortKeys: [...index] };
+      for (let step = 0; step < 50; step++) {
+        value = step;
+        index.push(`${String(step).padStart(15, "0")}:o${step}`);
+        outbox.mark("hot");
+        outbox.mark("idx");
+        await outbox.flush(clock.now, (m) => (m === "hot" ? "test:hot" : "test:index"), materialize);
+        clock.now += 150;
+      }
+      clock.now += SAME_KEY_INTERVAL_MS;
+      const last = await outbox.flush(clock.now, (m) => (m === "hot" ? "test:hot" : "test:index"), materialize);
+      expect(last.pending).toBe(0);
+
+      for (const key of ["test:hot", "test:index"]) {
+        const times = log.filter((l) => l.key === key && l.op === "put").map((l) => l.at);
+        expect(times.length).toBeLessThan(12);
+        for (let i = 1; i < times.length; i++)
+          expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(1000);
+      }
+      expect(await env.CACHE.get("test:hot")).toBe("49");
+      const chunkPuts = log.filter((l) => l.key.includes(":chunk:") && l.op === "put").map((l) => l.key);
+      expect(new Set(chunkPuts).size).toBe(chunkPuts.length);
+      const manifest = JSON.parse((await env.CACHE.get("test:index")) as string) as { n: number; c: [string][] };
+      expect(manifest.n).toBe(50);
+      const chunk = await env.CACHE.get(kvKeys.chunk("test:index", manifest.c[0]?.[0] as string), "json");
+      expect(chunk).toHaveLength(50);
+
+      // Superseded chunks are deleted only after the grace period.
+      const superseded = chunkPuts.slice(0, -1);
+      expect(log.some((l) => l.op === "delete")).toBe(false);
+      clock.now += CHUNK_GRACE_MS + 1;
+      await outbox.flush(clock.now, (m) => m, materialize);
+      expect(
+        log
+          .filter((l) => l.op === "delete")
+          .map((l) => l.key)
+          .sort(),
+      ).toEqual([...superseded].sort());
+    });
+  });
+});
