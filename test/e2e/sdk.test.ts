@@ -1,0 +1,182 @@
+/**
+ * End to end: the deployable bundle on workerd, listening on localhost, fed only by signed
+ * webhooks over HTTP, read by the official @workos-inc/node SDK pointed at it.
+ */
+import { NotFoundException, UnauthorizedException, UnprocessableEntityException, WorkOS } from "@workos-inc/node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { directory, event, group, iso, membership, T0, user, type WebhookEvent } from "../support/events";
+import { assertConforms, schemaForPath } from "../support/openapi";
+import { type RunningWorker, startWorker } from "../support/server";
+import { READ_KEY, TEST_SETTINGS, WEBHOOK_SECRET } from "../support/settings";
+import { signatureHeader } from "../support/sign";
+
+const D = "directory_01E2ESDK";
+const D2 = "directory_02E2ESDK";
+const N = 230;
+const uid = (i: number) => `directory_user_e${String(i).padStart(4, "0")}`;
+const groups = [0, 1, 2].map((i) =>
+  group(`directory_group_e${i}`, D, { name: `Team ${i}`, created_at: iso(T0 + i), updated_at: iso(T0 + i) }),
+);
+
+let worker: RunningWorker;
+let workos: WorkOS;
+const delivered: WebhookEvent[] = [];
+
+async function post(e: WebhookEvent) {
+  const body = JSON.stringify(e);
+  const res = await fetch(new URL("/webhooks/workos", worker.url), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "WorkOS-Signature": await signatureHeader(body, WEBHOOK_SECRET) },
+    body,
+  });
+  if (res.status !== 200) throw new Error(`${e.event}: ${res.status} ${await res.text()}`);
+  delivered.push(e);
+}
+
+async function raw(path: string, key = READ_KEY) {
+  return fetch(new URL(path, worker.url), { headers: { Authorization: `Bearer ${key}` } });
+}
+
+/** Polls a condition (not a fixed sleep): the cache is eventually consistent by design. */
+async function eventually<T>(probe: () => Promise<T>, done: (t: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reflected: ${what}: ${JSON.stringify(value).slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  worker = await startWorker({ ...TEST_SETTINGS });
+  workos = new WorkOS(READ_KEY, { apiHostname: worker.url.hostname, port: Number(worker.url.port), https: false });
+  await post(event("dsync.activated", directory(D, { organization_id: "org_E2E", name: "E2E Corp" })));
+  await post(
+    event("dsync.activated", directory(D2, { organization_id: "org_E2E", name: "Other", created_at: iso(T0 + 10) })),
+  );
+  for (const g of groups) await post(event("dsync.group.created", g));
+  const events: WebhookEvent[] = [];
+  for (let i = 0; i < N; i++) {
+    const u = user(uid(i), D, {
+      organization_id: "org_E2E",
+      created_at: iso(T0 + i * 1000),
+      updated_at: iso(T0 + i * 1000),
+    });
+    events.push(event("dsync.user.created", u, T0 + i));
+    events.push(membership("dsync.group.user_added", u, groups[i % 3] as (typeof groups)[number], T0 + N + i));
+  }
+  // Deliveries arrive concurrently, as WorkOS sends them during an initial sync.
+  for (let i = 0; i < events.length; i += 20) await Promise.all(events.slice(i, i + 20).map(post));
+  await eventually(
+    async () => (await (await raw(`/directories/${D}`)).json()) as { metadata?: { users: { active: number } } },
+    (d) => d.metadata?.users.active === N,
+    "directory counts",
+  );
+  await eventually(
+    async () =>
+      ((await (await raw(`/directory_users?group=${groups[2]?.id}&limit=100`)).json()) as { data: unknown[] }).data
+        .length,
+    (n) => n === Math.floor(N / 3),
+    "group members",
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.dispose();
+});
+
+describe("the official SDK against the cache", () => {
+  it("gets a directory, a user with its groups, and a group", async () => {
+    const dir = await workos.directorySync.getDirectory(D);
+    expect(dir).toMatchObject({
+      id: D,
+      organizationId: "org_E2E",
+      name: "E2E Corp",
+      state: "active",
+      domain: "example.com",
+    });
+    const u = await workos.directorySync.getUser(uid(4));
+    expect(u).toMatchObject({ id: uid(4), directoryId: D, email: `${uid(4)}@example.com`, state: "active" });
+    expect(u.groups.map((g) => g.id)).toEqual([groups[1]?.id]);
+    expect(await workos.directorySync.getGroup(groups[0]?.id as string)).toMatchObject({
+      id: groups[0]?.id,
+      name: "Team 0",
+    });
+  });
+
+  it("lists one page when given a limit, and walks every page with autoPagination", async () => {
+    const page = await workos.directorySync.listUsers({ directory: D, limit: 5 });
+    expect(page.data.map((u) => u.id)).toEqual([uid(N - 1), uid(N - 2), uid(N - 3), uid(N - 4), uid(N - 5)]);
+    expect(page.listMetadata).toEqual({ before: null, after: uid(N - 5) });
+
+    const all = await (await workos.directorySync.listUsers({ directory: D })).autoPagination();
+    expect(all).toHaveLength(N);
+    expect(all.map((u) => u.id)).toEqual(Array.from({ length: N }, (_, i) => uid(N - 1 - i)));
+
+    const members = await (await workos.directorySync.listUsers({ group: groups[0]?.id })).autoPagination();
+    expect(members.map((u) => u.id).sort()).toEqual(
+      Array.from({ length: N }, (_, i) => i)
+        .filter((i) => i % 3 === 0)
+        .map(uid),
+    );
+  });
+
+  it("lists groups by directory and by user, and directories by organization", async () => {
+    const dirGroups = await workos.directorySync.listGroups({ directory: D, order: "asc" });
+    expect(dirGroups.data.map((g) => g.id)).toEqual(groups.map((g) => g.id));
+    const mine = await workos.directorySync.listGroups({ user: uid(2) });
+    expect(mine.data.map((g) => g.id)).toEqual([groups[2]?.id]);
+    const dirs = await workos.directorySync.listDirectories({ organizationId: "org_E2E" });
+    expect(dirs.data.map((d) => d.id)).toEqual([D2, D]);
+    const found = await workos.directorySync.listDirectories({ search: "e2e" });
+    expect(found.data.map((d) => d.id)).toEqual([D]);
+  });
+
+  it("raises the SDK's typed errors, with the request id", async () => {
+    const missing = await workos.directorySync.getUser("directory_user_missing").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundException);
+    expect((missing as NotFoundException).status).toBe(404);
+    expect((missing as NotFoundException).requestID).toMatch(/^req_/);
+
+    const badLimit = await workos.directorySync.listUsers({ directory: D, limit: 0 }).catch((e: unknown) => e);
+    expect(badLimit).toBeInstanceOf(UnprocessableEntityException);
+
+    const stranger = new WorkOS("sk_test_wrong", {
+      apiHostname: worker.url.hostname,
+      port: Number(worker.url.port),
+      https: false,
+    });
+    expect(await stranger.directorySync.getDirectory(D).catch((e: unknown) => e)).toBeInstanceOf(UnauthorizedException);
+  });
+});
+
+describe("contract with WorkOS's OpenAPI document", () => {
+  it("every object the cache serves conforms to the official schemas", async () => {
+    const paths = [
+      "/directories",
+      "/directories?organization_id=org_E2E&limit=1",
+      "/directories?search=corp",
+      `/directories/${D}`,
+      `/directory_users?directory=${D}&limit=100`,
+      `/directory_users?directory=${D}&order=asc&after=${uid(10)}`,
+      `/directory_users?group=${groups[1]?.id}&order=normal`,
+      `/directory_users?directory=${D}&email=${uid(3)}@example.com`,
+      `/directory_users/${uid(0)}`,
+      `/directory_groups?directory=${D}`,
+      `/directory_groups?user=${uid(1)}`,
+      `/directory_groups/${groups[0]?.id}`,
+    ];
+    for (const path of paths) {
+      const res = await raw(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type"), path).toContain("application/json");
+      assertConforms(schemaForPath(new URL(path, worker.url).pathname), await res.json(), path);
+    }
+  });
+
+  it("the webhook fixtures fed to it conform to the official event schema", () => {
+    expect(delivered.length).toBeGreaterThan(N);
+    for (const e of delivered) assertConforms("EventSchema", { object: "event", ...e }, e.event);
+  });
+});
