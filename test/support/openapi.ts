@@ -27,7 +27,7 @@ export type SchemaName =
   | "EventSchema";
 
 /** Throws with ajv's findings unless `value` conforms to the named schema of the spec. */
-export function assertConforms(name: SchemaName, value: unknown, context = name): void {
+export function assertConforms(name: SchemaName, value: unknown, context: string = name): void {
   const validate = ajv.getSchema(`workos#/components/schemas/${name}`);
   if (!validate) throw new Error(`schema ${name} not in the spec`);
   if (!validate(value)) {
