@@ -73,7 +73,13 @@ export class Outbox {
    * Writes what is due. `keyOf` names the KV key a mark rewrites (checked against the
    * once-a-second rule before any work); `materialize` reads the current state for it.
    */
-  async flush(
+  flush(now: number, keyOf: (mark: string) => string, materialize: (mark: string) => KvWrite): Promise<FlushReport> {
+    const run = this.running.then(() => this.flushOnce(now, keyOf, materialize));
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(
     now: number,
     keyOf: (mark: string) => string,
     materialize: (mark: string) => KvWrite,

@@ -18,6 +18,8 @@ const groups = [0, 1, 2].map((i) =>
   group(`directory_group_e${i}`, D, { name: `Team ${i}`, created_at: iso(T0 + i), updated_at: iso(T0 + i) }),
 );
 
+type List = { data: { groups: unknown[] }[]; list_metadata: { after: string | null } };
+
 let worker: RunningWorker;
 let workos: WorkOS;
 const delivered: WebhookEvent[] = [];
@@ -68,17 +70,31 @@ beforeAll(async () => {
   }
   // Deliveries arrive concurrently, as WorkOS sends them during an initial sync.
   for (let i = 0; i < events.length; i += 20) await Promise.all(events.slice(i, i + 20).map(post));
+  // Ready when everything the tests read shows the whole feed: counts, every user (listed
+  // with its group), and every group's members.
   await eventually(
     async () => (await (await raw(`/directories/${D}`)).json()) as { metadata?: { users: { active: number } } },
     (d) => d.metadata?.users.active === N,
     "directory counts",
   );
   await eventually(
-    async () =>
-      ((await (await raw(`/directory_users?group=${groups[2]?.id}&limit=100`)).json()) as { data: unknown[] }).data
-        .length,
-    (n) => n === Math.floor(N / 3),
-    "group members",
+    async () => {
+      const users: { groups: unknown[] }[] = [];
+      let after = "";
+      do {
+        const page = (await (await raw(`/directory_users?directory=${D}&limit=100${after}`)).json()) as List;
+        users.push(...page.data);
+        after = page.list_metadata.after ? `&after=${page.list_metadata.after}` : "";
+      } while (after);
+      const members = await Promise.all(
+        groups.map(
+          async (g) => ((await (await raw(`/directory_users?group=${g.id}&limit=100`)).json()) as List).data.length,
+        ),
+      );
+      return { users: users.length, grouped: users.filter((u) => u.groups.length === 1).length, members };
+    },
+    (s) => s.users === N && s.grouped === N && s.members.reduce((a, b) => a + b, 0) === N,
+    "users, memberships and group members",
   );
 }, 120_000);
 

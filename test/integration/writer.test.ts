@@ -103,6 +103,24 @@ describe("outbox", () => {
     return { kv, log };
   }
 
+  it("serialises concurrent flushes, so two callers never write one key twice within a second", async () => {
+    const stub = env.DIRECTORY.getByName("outbox-concurrent");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const clock = { now: Date.now() };
+      const { kv, log } = recordingKv(clock);
+      const outbox = new Outbox(state.storage.sql, kv);
+      for (let i = 0; i < 40; i++) outbox.mark(`k${i}`);
+      const write = (m: string): KvWrite => ({ kind: "put", key: `test:concurrent:${m}`, value: m });
+      // As an alarm and an explicit flush might: both start before either has written.
+      await Promise.all([
+        outbox.flush(clock.now, (m) => `test:concurrent:${m}`, write),
+        outbox.flush(clock.now + 10, (m) => `test:concurrent:${m}`, write),
+      ]);
+      expect(log.filter((l) => l.op === "put")).toHaveLength(40);
+      expect(outbox.tooSoonTotal).toBe(0);
+    });
+  });
+
   it("coalesces a hot key to one write a second, keeps the latest value, and chunks immutable", async () => {
     const stub = env.DIRECTORY.getByName("outbox-test");
     await runInDurableObject(stub, async (_instance, state) => {
