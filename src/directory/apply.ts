@@ -154,8 +154,10 @@ function deleteUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
 }
 
 function markLookups(store: DirectoryStore, was: DirectoryUser | null, now: DirectoryUser | null) {
-  for (const e of new Set([emailKey(was?.email), emailKey(now?.email)])) {
-    if (e && emailKey(was?.email) !== emailKey(now?.email)) store.markDirty(`email:${e}`);
+  const [before, after] = [emailKey(was?.email), emailKey(now?.email)];
+  if (before !== after) {
+    if (before) store.markDirty(`email:${before}`);
+    if (after) store.markDirty(`email:${after}`);
   }
   if (was?.idp_id !== now?.idp_id) {
     if (was) store.markDirty(`idp:${was.idp_id}`);

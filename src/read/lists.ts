@@ -52,9 +52,8 @@ export const cursorKeys = (p: Pagination, recordKey: (id: string) => string) =>
 
 /** Fetches the records of a page (one bulk get), skipping any deleted since the index was written. */
 async function records(kv: KvReader, page: Page, recordKey: (id: string) => string): Promise<ListResult> {
-  const keys = page.keys.map((k) => recordKey(idOfSortKey(k)));
-  const values = await kv.getMany(keys);
-  return { data: keys.map((k) => values.get(k)).filter(isServable), metadata: page.metadata };
+  const items = await readRecords(kv, page.keys, recordKey);
+  return { data: page.keys.flatMap((k) => items.get(k) ?? []), metadata: page.metadata };
 }
 
 /**
