@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { TEST_SETTINGS } from "./test/support/settings.ts";
+import { ADMIN_KEY, STANDIN_KEY, TEST_SETTINGS } from "./test/support/settings.ts";
 
 export default defineConfig({
   test: {
@@ -18,6 +18,30 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Sync with the WorkOS API: the same workerd pool, pulling from a stand-in of WorkOS
+        // (test/support/workos-standin.ts) that a globalSetup runs on localhost.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...TEST_SETTINGS,
+                ADMIN_API_KEYS: ADMIN_KEY,
+                WORKOS_API_KEY: STANDIN_KEY,
+                WORKOS_API_BASE_URL: inject("standinUrl"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "sync",
+          include: ["test/sync/**/*.test.ts"],
+          globalSetup: ["./test/support/standin-setup.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
         },
       },
       {

@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import { type Config, loadConfig } from "./config";
 import type { Env } from "./env";
 import { ApiError, errorResponse } from "./http/errors";
+import { admin } from "./routes/admin";
 import { directories } from "./routes/directories";
 import { groups } from "./routes/groups";
 import { users } from "./routes/users";
@@ -31,6 +32,7 @@ app.route("/directories", directories);
 app.route("/directory_users", users);
 app.route("/directory_groups", groups);
 app.route("/webhooks/workos", webhooks);
+app.route("/admin", admin);
 
 app.notFound((c) => c.json({ message: "Not Found", code: "not_found" }, 404));
 app.onError((err, c) => errorResponse(c, err));

@@ -14,8 +14,35 @@ const Unset = v.pipe(
   v.transform(() => undefined),
 );
 
+const Minutes = (fallback: string, max: number) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "must be a whole number of minutes"),
+      v.transform(Number),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(max, `must be at most ${max}`),
+    ),
+    fallback,
+  );
+
 const Settings = v.object({
   API_KEYS: v.union([Unset, SecretList]),
+  ADMIN_API_KEYS: v.union([Unset, SecretList]),
+  WORKOS_API_KEY: v.union([
+    Unset,
+    v.pipe(v.string(), v.trim(), v.regex(/^\S+$/, "must be a single key without whitespace")),
+  ]),
+  WORKOS_API_BASE_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.url("must be an absolute http(s) URL"),
+      v.regex(/^https?:\/\//, "must be an absolute http(s) URL"),
+      v.transform((s) => s.replace(/\/+$/, "")),
+    ),
+    "https://api.workos.com",
+  ),
+  RECONCILE_INTERVAL_MINUTES: Minutes("360", 7 * 24 * 60),
   WORKOS_WEBHOOK_SECRET: v.union([Unset, SecretList]),
   WEBHOOK_TOLERANCE_SECONDS: v.optional(
     v.pipe(
@@ -32,6 +59,11 @@ const Settings = v.object({
 export interface Config {
   /** Bearer keys allowed to read; undefined when unset (reads are then refused). */
   apiKeys: string[] | undefined;
+  /** Bearer keys allowed on /admin/* and DELETE; undefined when unset (refused). */
+  adminKeys: string[] | undefined;
+  /** Pull features (read-through, backfill, reconcile, Events API) need an upstream key. */
+  upstream: { apiKey: string; baseUrl: string } | undefined;
+  reconcileIntervalMs: number;
   /** Webhook signing secrets, any of which may sign; undefined disables the webhook. */
   webhookSecrets: string[] | undefined;
   webhookToleranceMs: number;
@@ -50,6 +82,10 @@ export function loadConfig(env: Env): ConfigResult {
   if (hit) return hit;
   const parsed = v.safeParse(Settings, {
     API_KEYS: env.API_KEYS,
+    ADMIN_API_KEYS: env.ADMIN_API_KEYS,
+    WORKOS_API_KEY: env.WORKOS_API_KEY,
+    WORKOS_API_BASE_URL: env.WORKOS_API_BASE_URL || undefined,
+    RECONCILE_INTERVAL_MINUTES: env.RECONCILE_INTERVAL_MINUTES || undefined,
     WORKOS_WEBHOOK_SECRET: env.WORKOS_WEBHOOK_SECRET,
     WEBHOOK_TOLERANCE_SECONDS: env.WEBHOOK_TOLERANCE_SECONDS,
   });
@@ -58,6 +94,11 @@ export function loadConfig(env: Env): ConfigResult {
         ok: true,
         config: {
           apiKeys: parsed.output.API_KEYS,
+          adminKeys: parsed.output.ADMIN_API_KEYS,
+          upstream: parsed.output.WORKOS_API_KEY
+            ? { apiKey: parsed.output.WORKOS_API_KEY, baseUrl: parsed.output.WORKOS_API_BASE_URL }
+            : undefined,
+          reconcileIntervalMs: parsed.output.RECONCILE_INTERVAL_MINUTES * 60_000,
           webhookSecrets: parsed.output.WORKOS_WEBHOOK_SECRET,
           webhookToleranceMs: parsed.output.WEBHOOK_TOLERANCE_SECONDS * 1000,
         },

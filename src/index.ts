@@ -1,9 +1,20 @@
 import { app } from "./app";
 import type { Env } from "./env";
+import { log } from "./log";
 
 export { DirectoryObject } from "./directory/object";
 export { RegistryObject } from "./registry/object";
+export { UpstreamGate } from "./upstream/gate";
 
 export default {
   fetch: app.fetch,
+  /** Cron: Events API catch-up, and a full reconcile when RECONCILE_INTERVAL_MINUTES has passed. */
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(
+      env.REGISTRY.getByName("registry")
+        .runSchedule()
+        .then((report) => log.info("schedule ran", { report: JSON.stringify(report) }))
+        .catch((err) => log.error("schedule failed", { error: String(err) })),
+    );
+  },
 } satisfies ExportedHandler<Env>;

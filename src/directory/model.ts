@@ -50,6 +50,7 @@ export interface EdgeRow {
 /** A read-model key that must be rewritten in KV (see projection). */
 export type DirtyKey =
   | "dir"
+  | "sync"
   | "registry"
   | "idx:du"
   | "idx:dg"

@@ -1,34 +1,61 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { type FlushReport, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
 import type { RegistryEntry } from "../registry/object";
+import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
+import type { DirectoryGroup } from "../schemas/group";
+import { WorkOSClient } from "../upstream/client";
+import { accountPace } from "../upstream/gate";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
 import { kvKeyOf, materialize } from "./projection";
+import { pulled, userOf } from "./pulled";
 import { SqliteStore } from "./sqlite-store";
+import { Crawler, type SyncStatus } from "./sync";
 
 /** Event ids are remembered this long (WorkOS retries for 3 days; the Events API keeps 30). */
 const SEEN_RETENTION_MS = 30 * 24 * 3600 * 1000;
 /** After a failed flush, try again this much later (the marks stay until written). */
 const FLUSH_RETRY_MS = 5000;
+/** An alarm crawls in slices of this length, flushing between them so reads keep up. */
+const CRAWL_SLICE_MS = 5_000;
+const ALARM_BUDGET_MS = 25_000;
 
 export type ApplyOutcome = "applied" | "stale" | "duplicate";
+
+/** What a read-through fetched from WorkOS, to be kept. */
+export interface PulledRecords {
+  directory?: Record<string, unknown>;
+  users?: Record<string, unknown>[];
+  groups?: DirectoryGroup[];
+}
 
 /**
  * The one writer of a directory. Each event is applied in a single synchronous SQLite
  * transaction, so concurrent deliveries cannot interleave inside it; KV is written later by
- * the alarm alone, through the outbox.
+ * the alarm alone, through the outbox. The same alarm runs the directory's crawl (backfill
+ * and reconcile) against the WorkOS API, a slice at a time.
  */
 export class DirectoryObject extends DurableObject<Env> {
   private readonly store: SqliteStore;
   private readonly outbox: Outbox;
+  private readonly crawler: Crawler;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
     this.store = new SqliteStore(ctx.storage.sql, (mark) => this.outbox.mark(mark));
+    this.crawler = new Crawler(
+      this.store,
+      (fn) => ctx.storage.transactionSync(fn),
+      (events) => {
+        for (const e of events) applyEvent(this.store, e);
+      },
+      () => this.publishIndexes(),
+    );
   }
 
   /** Records the event durably; returns once it is in storage (the caller may then answer 2xx). */
@@ -50,7 +77,67 @@ export class DirectoryObject extends DurableObject<Env> {
     this.store.recordSeen(event.id, Date.now());
     const outcome = applyEvent(this.store, event);
     this.store.setMeta("last_event", JSON.stringify({ id: event.id, event: event.event, outcome, at: Date.now() }));
+    // A newly activated directory is backfilled from the API (when pulling is configured).
+    if (event.event === "dsync.activated" && outcome === "applied" && this.pullEnabled()) {
+      this.crawler.start("activated", Date.now());
+    }
     return outcome;
+  }
+
+  /**
+   * Starts a crawl: `force` always starts a new generation (admin, reconcile); otherwise only
+   * when the directory is not yet held fully and no crawl runs (list requests, read-through).
+   */
+  async requestSync(directoryId: string, reason: string, force = false): Promise<SyncStatus> {
+    if (!this.pullEnabled()) return this.crawler.status();
+    const status = this.ctx.storage.transactionSync(() => {
+      this.claim(directoryId);
+      const s = this.crawler.status();
+      return force || (!s.held && s.state !== "running") ? this.crawler.start(reason, Date.now()) : s;
+    });
+    if (status.state === "running") await scheduleAlarm(this.ctx.storage, Date.now());
+    return status;
+  }
+
+  async syncStatus(): Promise<SyncStatus & { pullEnabled: boolean }> {
+    return { ...this.crawler.status(), held: this.held(), pullEnabled: this.pullEnabled() };
+  }
+
+  /** Keeps records a read-through fetched, and starts a backfill if the directory is not held. */
+  async storePulled(directoryId: string, records: PulledRecords): Promise<void> {
+    const s = { at: Date.now(), tag: "read-through" };
+    const events: DsyncEvent[] = [];
+    if (records.directory) events.push(pulled.directory(records.directory, s));
+    for (const g of records.groups ?? []) events.push(pulled.group(g, s));
+    for (const rest of records.users ?? []) {
+      const user = userOf(rest);
+      events.push(pulled.user(user, s));
+      // Older teams still get `groups` on users: keep those memberships too.
+      for (const g of (rest.groups as DirectoryGroup[] | undefined) ?? []) events.push(pulled.member(user, g, s));
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.claim(directoryId);
+      for (const e of events) applyEvent(this.store, e);
+    });
+    await scheduleAlarm(this.ctx.storage, Date.now());
+    await this.requestSync(directoryId, "read-through");
+  }
+
+  /** Removes the directory and everything under it (deleted upstream). */
+  async purge(directoryId: string): Promise<void> {
+    const at = Date.now();
+    const known = this.store.directory()?.data;
+    const directory = {
+      ...(known ?? { object: "directory", id: directoryId, organization_id: "", external_key: "", name: "", type: "" }),
+      state: "deleting",
+      created_at: known?.created_at ?? new Date(0).toISOString(),
+      updated_at: new Date(Math.max(at, Date.parse(known?.updated_at ?? "") || 0)).toISOString(),
+    } as Directory;
+    this.ctx.storage.transactionSync(() => {
+      this.claim(directoryId);
+      applyEvent(this.store, pulled.directoryGone(directory, { at, tag: "purge" }));
+    });
+    await scheduleAlarm(this.ctx.storage, at);
   }
 
   /** Counts and queue depth, for tests and status. */
@@ -62,11 +149,26 @@ export class DirectoryObject extends DurableObject<Env> {
       kvSameKeyWritesUnderOneSecond: this.outbox.tooSoonTotal,
       lastEvent: JSON.parse(this.store.getMeta("last_event") ?? "null"),
       lastFlush: JSON.parse(this.store.getMeta("last_flush") ?? "null"),
+      sync: await this.syncStatus(),
     };
   }
 
   override async alarm() {
-    await this.flushKv(Date.now());
+    const started = Date.now();
+    await this.flushKv(started);
+    const directoryId = this.store.getMeta("directory_id");
+    const upstream = this.upstream();
+    if (!directoryId || !upstream) return;
+    while (Date.now() - started < ALARM_BUDGET_MS) {
+      const next = await this.crawler.step(directoryId, upstream, Date.now() + CRAWL_SLICE_MS);
+      await this.flushKv(Date.now());
+      if (next === null) return;
+      if (next > Date.now()) {
+        await scheduleAlarm(this.ctx.storage, next);
+        return;
+      }
+    }
+    await scheduleAlarm(this.ctx.storage, Date.now());
   }
 
   /**
@@ -77,11 +179,12 @@ export class DirectoryObject extends DurableObject<Env> {
     const directoryId = this.store.getMeta("directory_id");
     if (!directoryId) return { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
     this.store.forgetSeenBefore(now - SEEN_RETENTION_MS);
+    const held = this.held();
     try {
       const report = await this.outbox.flush(
         now,
         (mark) => kvKeyOf(directoryId, mark as DirtyKey),
-        (mark) => materialize(this.store, directoryId, mark as DirtyKey, () => this.notifyRegistry(directoryId)),
+        (mark) => materialize(this.store, directoryId, mark as DirtyKey, held, () => this.notifyRegistry(directoryId)),
       );
       this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
       if (report.next !== null) await scheduleAlarm(this.ctx.storage, report.next);
@@ -92,6 +195,35 @@ export class DirectoryObject extends DurableObject<Env> {
       await scheduleAlarm(this.ctx.storage, now + FLUSH_RETRY_MS);
       return { written: 0, deleted: 0, next: now + FLUSH_RETRY_MS, tooSoon: 0, pending: this.outbox.pending() };
     }
+  }
+
+  private pullEnabled(): boolean {
+    const config = loadConfig(this.env);
+    return config.ok && config.config.upstream !== undefined;
+  }
+
+  /** Without pulling, what webhooks delivered is all there is to hold. */
+  private held(): boolean {
+    return !this.pullEnabled() || this.crawler.status().held;
+  }
+
+  private upstream(): WorkOSClient | null {
+    const config = loadConfig(this.env);
+    if (!config.ok || !config.config.upstream) return null;
+    const account = accountPace(this.env);
+    return new WorkOSClient({
+      ...config.config.upstream,
+      pace: async (path) => {
+        await this.crawler.pace(path);
+        await account();
+      },
+    });
+  }
+
+  /** Once held fully, every list index (and the marker saying so) is published. */
+  private publishIndexes() {
+    for (const mark of ["sync", "dir", "idx:du", "idx:dg"] as const) this.outbox.mark(mark);
+    for (const id of this.store.liveGroupIds()) this.outbox.mark(`idx:gu:${id}`);
   }
 
   /** An object serves exactly one directory, named by the first event it is given. */

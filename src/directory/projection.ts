@@ -17,6 +17,7 @@ const after = (mark: string, prefix: string) => mark.slice(prefix.length);
 /** The KV key a dirty mark rewrites. */
 export function kvKeyOf(directoryId: string, mark: DirtyKey): string {
   if (mark === "dir") return kvKeys.directory(directoryId);
+  if (mark === "sync") return kvKeys.syncMarker(directoryId);
   if (mark === "registry") return REGISTRY_MARK;
   if (mark === "idx:du") return kvKeys.directoryUsers(directoryId);
   if (mark === "idx:dg") return kvKeys.directoryGroups(directoryId);
@@ -35,10 +36,13 @@ export function materialize(
   store: SqliteStore,
   directoryId: string,
   mark: DirtyKey,
+  /** Whether the directory is held fully: list indexes are published only then. */
+  held: boolean,
   notifyRegistry: () => Promise<void>,
 ): KvWrite {
   const key = kvKeyOf(directoryId, mark);
   if (mark === "registry") return { kind: "call", key, run: notifyRegistry };
+  if (mark === "sync") return { kind: "put", key, value: JSON.stringify({ held }) };
   if (mark === "dir") {
     const row = store.directory();
     if (!row) return { kind: "delete", key };
@@ -48,10 +52,18 @@ export function materialize(
     const value = JSON.stringify({ ...row.data, metadata: { users: { active, inactive }, groups } });
     return { kind: "put", key, value };
   }
-  const live = !store.directory()?.deleted;
-  if (mark === "idx:du") return { kind: "index", key, sortKeys: live ? store.userSortKeys() : [] };
-  if (mark === "idx:dg") return { kind: "index", key, sortKeys: live ? store.groupSortKeys() : [] };
-  if (mark.startsWith("idx:gu:")) return { kind: "index", key, sortKeys: store.memberSortKeys(after(mark, "idx:gu:")) };
+  // An absent index reads as "not held": the reader then asks WorkOS instead of serving a
+  // partial list. A deleted directory's indexes go too.
+  const publish = held && !store.directory()?.deleted;
+  if (mark.startsWith("idx:") && !publish) return { kind: "delete", key };
+  if (mark === "idx:du") return { kind: "index", key, sortKeys: store.userSortKeys() };
+  if (mark === "idx:dg") return { kind: "index", key, sortKeys: store.groupSortKeys() };
+  if (mark.startsWith("idx:gu:")) {
+    const groupId = after(mark, "idx:gu:");
+    const group = store.group(groupId);
+    if (!group || group.deleted) return { kind: "delete", key };
+    return { kind: "index", key, sortKeys: store.memberSortKeys(groupId) };
+  }
   if (mark.startsWith("email:")) return lookup(key, store.sortKeysByEmail(after(mark, "email:")));
   if (mark.startsWith("idp:")) return lookup(key, store.sortKeysByIdp(after(mark, "idp:")));
   if (mark.startsWith("user:")) {

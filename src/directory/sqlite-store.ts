@@ -19,16 +19,18 @@ CREATE TABLE IF NOT EXISTS directory (
   clear_key TEXT NOT NULL, sort_key TEXT NOT NULL, json TEXT);
 CREATE TABLE IF NOT EXISTS dir_users (
   id TEXT PRIMARY KEY, version TEXT NOT NULL, deleted INTEGER NOT NULL, clear_key TEXT NOT NULL,
-  sort_key TEXT NOT NULL, state TEXT, email TEXT, idp_id TEXT, json TEXT);
+  sort_key TEXT NOT NULL, state TEXT, email TEXT, idp_id TEXT, json TEXT,
+  seen_gen INTEGER NOT NULL DEFAULT 0, changed_at INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS dir_users_by_sort ON dir_users (deleted, sort_key);
 CREATE INDEX IF NOT EXISTS dir_users_by_email ON dir_users (email) WHERE email IS NOT NULL;
 CREATE INDEX IF NOT EXISTS dir_users_by_idp ON dir_users (idp_id);
 CREATE TABLE IF NOT EXISTS dir_groups (
   id TEXT PRIMARY KEY, version TEXT NOT NULL, deleted INTEGER NOT NULL, clear_key TEXT NOT NULL,
-  sort_key TEXT NOT NULL, json TEXT);
+  sort_key TEXT NOT NULL, json TEXT, seen_gen INTEGER NOT NULL DEFAULT 0, changed_at INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS dir_groups_by_sort ON dir_groups (deleted, sort_key);
 CREATE TABLE IF NOT EXISTS memberships (
   user_id TEXT NOT NULL, group_id TEXT NOT NULL, key TEXT NOT NULL, present INTEGER NOT NULL,
+  seen_gen INTEGER NOT NULL DEFAULT 0, changed_at INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (user_id, group_id));
 CREATE INDEX IF NOT EXISTS memberships_by_group ON memberships (group_id);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
@@ -55,6 +57,8 @@ export class SqliteStore implements DirectoryStore {
   constructor(
     private readonly sql: SqlStorage,
     private readonly onDirty: (key: DirtyKey) => void,
+    /** Local time of writes, for the sweep's "unchanged since the crawl began" guard. */
+    private readonly now: () => number = Date.now,
   ) {
     sql.exec(SCHEMA);
   }
@@ -118,8 +122,11 @@ export class SqliteStore implements DirectoryStore {
   }
   putUser(row: UserRow) {
     this.sql.exec(
-      `INSERT OR REPLACE INTO dir_users (id, version, deleted, clear_key, sort_key, state, email, idp_id, json)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO dir_users (id, version, deleted, clear_key, sort_key, state, email, idp_id, json, changed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted,
+         clear_key = excluded.clear_key, sort_key = excluded.sort_key, state = excluded.state, email = excluded.email,
+         idp_id = excluded.idp_id, json = excluded.json, changed_at = excluded.changed_at`,
       row.id,
       row.version,
       row.deleted ? 1 : 0,
@@ -129,6 +136,7 @@ export class SqliteStore implements DirectoryStore {
       emailKey(row.data?.email),
       row.data?.idp_id ?? null,
       row.data ? JSON.stringify(row.data) : null,
+      this.now(),
     );
   }
   group(id: string): GroupRow | null {
@@ -137,13 +145,16 @@ export class SqliteStore implements DirectoryStore {
   }
   putGroup(row: GroupRow) {
     this.sql.exec(
-      "INSERT OR REPLACE INTO dir_groups (id, version, deleted, clear_key, sort_key, json) VALUES (?, ?, ?, ?, ?, ?)",
+      `INSERT INTO dir_groups (id, version, deleted, clear_key, sort_key, json, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, clear_key = excluded.clear_key,
+         sort_key = excluded.sort_key, json = excluded.json, changed_at = excluded.changed_at`,
       row.id,
       row.version,
       row.deleted ? 1 : 0,
       row.clearKey,
       row.sortKey,
       row.data ? JSON.stringify(row.data) : null,
+      this.now(),
     );
   }
   private edges(where: string, ...ids: string[]): EdgeRow[] {
@@ -157,11 +168,14 @@ export class SqliteStore implements DirectoryStore {
   }
   putEdge(row: EdgeRow) {
     this.sql.exec(
-      "INSERT OR REPLACE INTO memberships (user_id, group_id, key, present) VALUES (?, ?, ?, ?)",
+      `INSERT INTO memberships (user_id, group_id, key, present, changed_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, group_id) DO UPDATE SET key = excluded.key, present = excluded.present,
+         changed_at = excluded.changed_at`,
       row.userId,
       row.groupId,
       row.key,
       row.present ? 1 : 0,
+      this.now(),
     );
   }
   edgesOfUser(userId: string) {
@@ -184,6 +198,42 @@ export class SqliteStore implements DirectoryStore {
   }
   markDirty(key: DirtyKey) {
     this.onDirty(key);
+  }
+
+  // --- reconcile: what a crawl generation saw ---
+  markSeen(table: "dir_users" | "dir_groups", ids: readonly string[], gen: number) {
+    this.sql.exec(
+      `UPDATE ${table} SET seen_gen = ? WHERE id IN (SELECT value FROM json_each(?))`,
+      gen,
+      JSON.stringify(ids),
+    );
+  }
+  markMembersSeen(groupId: string, userIds: readonly string[], gen: number) {
+    this.sql.exec(
+      "UPDATE memberships SET seen_gen = ? WHERE group_id = ? AND user_id IN (SELECT value FROM json_each(?))",
+      gen,
+      groupId,
+      JSON.stringify(userIds),
+    );
+  }
+  /** Live records and memberships a complete crawl did not see and nothing touched since it began. */
+  unseen(gen: number, since: number) {
+    const live = (table: string) =>
+      this.column(`SELECT json FROM ${table} WHERE deleted = 0 AND seen_gen < ? AND changed_at < ?`, gen, since).map(
+        (j) => JSON.parse(j) as Record<string, unknown>,
+      );
+    const edges = this.sql
+      .exec<Row>(
+        "SELECT user_id, group_id FROM memberships WHERE present = 1 AND seen_gen < ? AND changed_at < ?",
+        gen,
+        since,
+      )
+      .toArray()
+      .map((r) => ({ userId: str(r.user_id), groupId: str(r.group_id) }));
+    return { users: live("dir_users") as DirectoryUser[], groups: live("dir_groups") as DirectoryGroup[], edges };
+  }
+  liveGroupIds(): string[] {
+    return this.column("SELECT id FROM dir_groups WHERE deleted = 0");
   }
 
   // --- read side of the write model (what the projection materialises) ---

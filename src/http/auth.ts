@@ -31,3 +31,20 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   }
   await next();
 });
+
+/**
+ * Admin-key guard for /admin/* and DELETE. A read key is recognised and refused with 403, an
+ * unknown key with 401; no configured admin keys, no admin access.
+ */
+export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
+  const { adminKeys, apiKeys } = c.get("config");
+  if (!adminKeys)
+    throw new ApiError(503, "not_configured", "The cache has no ADMIN_API_KEYS configured; admin calls are disabled.");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
+  const key = match?.[1];
+  if (key && (await matchesAnyKey(key, adminKeys))) return next();
+  if (key && apiKeys && (await matchesAnyKey(key, apiKeys))) {
+    throw new ApiError(403, "forbidden", "This key may read but not administer the cache.");
+  }
+  throw new ApiError(401, "unauthorized", "Unauthorized", {}, { "WWW-Authenticate": "Bearer" });
+});

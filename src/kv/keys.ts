@@ -22,6 +22,8 @@ export const kvKeys = {
   /** Small lookups: users of a directory by primary email (lower-cased) / by IdP id. */
   usersByEmail: (directoryId: string, email: string) => `${V}:lookup:email:${directoryId}:${part(email)}`,
   usersByIdp: (directoryId: string, idpId: string) => `${V}:lookup:idp:${directoryId}:${part(idpId)}`,
+  /** Whether the cache holds a directory fully (`{"held":true}`), or the directory list (`registry`). */
+  syncMarker: (directoryId: string) => `${V}:sync:${directoryId}`,
   /** Immutable, content-addressed chunk of an index. */
   chunk: (indexKey: string, hash: string) => `${indexKey}:chunk:${hash}`,
 };

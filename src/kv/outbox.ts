@@ -185,11 +185,6 @@ export class Outbox {
     now: number,
     report: FlushReport,
   ): Promise<number> {
-    if (sortKeys.length === 0) {
-      const ops = await this.perform({ kind: "delete", key }, now, report);
-      this.retire(key, new Set(), now);
-      return ops;
-    }
     const manifest: Manifest = { n: sortKeys.length, c: [] };
     const live = new Set<string>();
     let ops = 0;

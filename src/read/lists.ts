@@ -57,22 +57,25 @@ async function records(kv: KvReader, page: Page, recordKey: (id: string) => stri
 }
 
 /**
- * A page from a chunked KV index: (1) manifest + cursor records, (2) the chunks around the
- * cursor, (3) the page's records — three KV operations whatever the limit or list size.
+ * A page from a chunked KV index: (1) manifest + cursor records (+ `alsoRead`), (2) the chunks
+ * around the cursor, (3) the page's records — three KV operations whatever the limit or size.
+ * Returns null when the index is absent: the cache does not hold that list (or it is empty and
+ * unknown). `check` may end early: "empty" for a list known to be empty, "absent" as missing.
  */
 export async function listFromIndex(
   kv: KvReader,
   indexKey: string,
   recordKey: (id: string) => string,
   p: Pagination,
-  /** Another key to read in the first operation, and whether the list exists given its value. */
-  guard?: { key: string; allows: (value: string | null) => boolean },
-): Promise<ListResult> {
-  const first = await kv.getMany([indexKey, ...(guard ? [guard.key] : []), ...cursorKeys(p, recordKey)]);
-  if (guard && !guard.allows(first.get(guard.key) ?? null)) return emptyList();
-  const q = resolveCursors(p, first, recordKey);
+  alsoRead: string[] = [],
+  check?: (fetched: Map<string, string | null>) => "ok" | "empty" | "absent",
+): Promise<ListResult | null> {
+  const first = await kv.getMany([indexKey, ...alsoRead, ...cursorKeys(p, recordKey)]);
+  const verdict = check?.(first) ?? "ok";
+  if (verdict === "empty") return emptyList();
   const raw = first.get(indexKey);
-  if (!raw) return emptyList();
+  if (!raw || verdict === "absent") return null;
+  const q = resolveCursors(p, first, recordKey);
   const manifest = JSON.parse(raw) as Manifest;
   const take = pageTake(q);
   const plan = planWindow(manifest, q.after ?? q.before, take, q.limit);
@@ -98,6 +101,10 @@ export async function listFromIndex(
   const window: Window = { keys, base: chunkBase(manifest, from), total: manifest.n };
   return records(kv, cutPage(window, q, idOfSortKey), recordKey);
 }
+
+/** Whether a sync marker says the cache holds its directory (or the directory list) fully. */
+export const isHeld = (marker: string | null | undefined): boolean =>
+  !!marker && (JSON.parse(marker) as { held?: boolean }).held === true;
 
 /**
  * A page from a small set held in memory (lookups, a user's groups, registry searches):

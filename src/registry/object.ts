@@ -1,8 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
+import { sortKeyOf } from "../directory/model";
 import type { Env } from "../env";
 import { kvKeys } from "../kv/keys";
 import { type FlushReport, type KvWrite, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
+import type { Directory } from "../schemas/directory";
+import { type DsyncEvent, directoryOf, EVENT_DATA } from "../schemas/events";
+import { WorkOSClient } from "../upstream/client";
+import { accountPace } from "../upstream/gate";
+import { decodeEvent } from "../webhooks/decode";
 
 /** What the registry knows of a directory: enough to list and filter directories. */
 export interface RegistryEntry {
@@ -20,6 +27,7 @@ export interface DirectoryFilter {
 }
 
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS directories (
   id TEXT PRIMARY KEY, organization_id TEXT NOT NULL, name TEXT NOT NULL, domain TEXT, sort_key TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS directories_by_org ON directories (organization_id, sort_key);
@@ -86,6 +94,122 @@ export class RegistryObject extends DurableObject<Env> {
       .map((r) => r.sort_key);
   }
 
+  private meta(key: string): string | null {
+    return (
+      this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ??
+      null
+    );
+  }
+  private setMeta(key: string, value: string) {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
+  }
+
+  /** The cron's work: Events API catch-up every time, a full reconcile when it is due. */
+  async runSchedule(): Promise<ScheduleReport> {
+    const client = this.client();
+    if (!client) return { pullEnabled: false };
+    const events = await this.catchUp(client);
+    const config = loadConfig(this.env);
+    const interval = config.ok ? config.config.reconcileIntervalMs : Number.POSITIVE_INFINITY;
+    const last = Number(this.meta("last_reconcile") ?? 0);
+    const reconcile = Date.now() - last >= interval ? await this.reconcile(client) : null;
+    return { pullEnabled: true, events, reconcile };
+  }
+
+  /**
+   * Pulls `dsync.*` events after the stored cursor and applies them through each directory's
+   * writer (the same idempotent path as webhooks: ids are shared). The cursor moves only after
+   * a page is applied; it never moves on ids seen via webhooks.
+   */
+  async catchUp(client = this.client()): Promise<CatchUpReport> {
+    if (!client) return { pages: 0, applied: 0, skipped: 0, cursor: null };
+    let cursor = this.meta("events_cursor");
+    const report: CatchUpReport = { pages: 0, applied: 0, skipped: 0, cursor };
+    for (let i = 0; i < MAX_EVENT_PAGES; i++) {
+      const page = await client.listEvents({
+        events: APPLIED_EVENTS.join(","),
+        limit: 100,
+        order: "asc",
+        ...(cursor ? { after: cursor } : { range_start: new Date(Date.now() - FIRST_LOOKBACK_MS).toISOString() }),
+      });
+      if (page.data.length === 0) break;
+      const byDirectory = new Map<string, DsyncEvent[]>();
+      for (const item of page.data) {
+        const decoded = decodeEvent(item);
+        if (decoded.kind !== "apply") {
+          report.skipped += 1;
+          if (decoded.kind === "invalid")
+            log.warn("events api: invalid event skipped", { eventId: item.id, event: item.event });
+          continue;
+        }
+        const dir = directoryOf(decoded.event);
+        byDirectory.set(dir, [...(byDirectory.get(dir) ?? []), decoded.event]);
+      }
+      for (const [dir, events] of byDirectory) {
+        const outcomes = await this.env.DIRECTORY.getByName(dir).applyBatch(events);
+        report.applied += outcomes.filter((o) => o === "applied").length;
+      }
+      cursor = page.data[page.data.length - 1]?.id ?? cursor;
+      if (cursor) this.setMeta("events_cursor", cursor);
+      report.pages += 1;
+      report.cursor = cursor;
+      if (!page.list_metadata.after) break;
+    }
+    return report;
+  }
+
+  /**
+   * Lists every directory at WorkOS and re-crawls each (a new generation: repairs drift,
+   * sweeps what vanished). Directories gone from a complete listing are removed; a listing
+   * that fails part-way removes nothing.
+   */
+  async reconcile(client = this.client()): Promise<ReconcileReport> {
+    if (!client) return { directories: 0, removed: 0 };
+    const seen: Directory[] = [];
+    let after: string | undefined;
+    do {
+      const page = await client.listDirectories({ limit: 100, order: "asc", after });
+      seen.push(...page.data);
+      after = page.list_metadata.after ?? undefined;
+    } while (after);
+    const ids = new Set(seen.map((d) => d.id));
+    const known = this.ctx.storage.sql
+      .exec<{ id: string }>("SELECT id FROM directories")
+      .toArray()
+      .map((r) => r.id);
+    const gone = known.filter((id) => !ids.has(id));
+    for (const d of seen) {
+      await this.put(d.id, {
+        id: d.id,
+        organizationId: d.organization_id,
+        name: d.name,
+        domain: d.domain ?? null,
+        sortKey: sortKeyOf(d),
+      });
+      await this.env.DIRECTORY.getByName(d.id).requestSync(d.id, "reconcile", true);
+    }
+    for (const id of gone) {
+      await this.env.DIRECTORY.getByName(id).purge(id);
+      await this.put(id, null);
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.setMeta("last_reconcile", String(Date.now()));
+      this.outbox.mark("held");
+    });
+    await scheduleAlarm(this.ctx.storage, Date.now());
+    return { directories: seen.length, removed: gone.length };
+  }
+
+  private client(): WorkOSClient | null {
+    const config = loadConfig(this.env);
+    if (!config.ok || !config.config.upstream) return null;
+    return new WorkOSClient({ ...config.config.upstream, pace: accountPace(this.env) });
+  }
+
   override async alarm() {
     await this.flushKv(Date.now());
   }
@@ -105,6 +229,7 @@ export class RegistryObject extends DurableObject<Env> {
 
   private materialize(mark: string): KvWrite {
     const key = keyOf(mark);
+    if (mark === "held") return { kind: "put", key, value: JSON.stringify({ held: true }) };
     const org = mark === "all" ? undefined : mark.slice("org:".length);
     const sortKeys = this.ctx.storage.sql
       .exec<{ sort_key: string }>(
@@ -120,4 +245,28 @@ export class RegistryObject extends DurableObject<Env> {
 }
 
 const keyOf = (mark: string) =>
-  mark === "all" ? kvKeys.directories() : kvKeys.organizationDirectories(mark.slice("org:".length));
+  mark === "all"
+    ? kvKeys.directories()
+    : mark === "held"
+      ? kvKeys.syncMarker("registry")
+      : kvKeys.organizationDirectories(mark.slice("org:".length));
+
+/** Events the Events API catch-up asks for: the ones the cache applies. */
+const APPLIED_EVENTS = Object.keys(EVENT_DATA);
+const MAX_EVENT_PAGES = 20;
+/** With no cursor yet, the first catch-up starts this far back. */
+const FIRST_LOOKBACK_MS = 60 * 60 * 1000;
+
+export interface CatchUpReport {
+  pages: number;
+  applied: number;
+  skipped: number;
+  cursor: string | null;
+}
+export interface ReconcileReport {
+  directories: number;
+  removed: number;
+}
+export type ScheduleReport =
+  | { pullEnabled: false }
+  | { pullEnabled: true; events: CatchUpReport; reconcile: ReconcileReport | null };

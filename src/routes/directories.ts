@@ -1,21 +1,29 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app";
-import { requireApiKey } from "../http/auth";
-import { notFound } from "../http/errors";
+import { requireAdminKey, requireApiKey } from "../http/auth";
+import { ApiError, notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { KvReader } from "../read/kv-reader";
-import { listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
+import { emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
+import { listFromUpstream, readClient, readThrough, relay } from "../read/read-through";
 import { isServable } from "../read/records";
+import { Directory } from "../schemas/directory";
 import { DirectoriesQuery } from "../schemas/list";
+import { DirectoryList } from "../upstream/client";
 
 export const directories = new Hono<AppEnv>();
-directories.use(requireApiKey);
 
-directories.get("/", async (c) => {
+const REGISTRY_MARKER = kvKeys.syncMarker("registry");
+
+directories.get("/", requireApiKey, async (c) => {
   const q = parseQuery(c, DirectoriesQuery);
   const kv = new KvReader(c.env.CACHE);
+  const pulling = c.get("config").upstream !== undefined;
+  // Until a complete listing of WorkOS's directories has been taken, WorkOS answers.
+  const fromUpstream = async () => c.json(await listFromUpstream(c, "/directories", q, DirectoryList));
   if (q.search || q.domain) {
+    if (pulling && !isHeld(await kv.get(REGISTRY_MARKER))) return fromUpstream();
     // Name search and domain have no KV index: the registry answers them from SQLite.
     const registry = c.env.REGISTRY.getByName("registry");
     const sortKeys = await registry.search({ organizationId: q.organization_id, search: q.search, domain: q.domain });
@@ -23,12 +31,51 @@ directories.get("/", async (c) => {
     return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.directory, q)));
   }
   const index = q.organization_id ? kvKeys.organizationDirectories(q.organization_id) : kvKeys.directories();
-  return sendJson(c, listBody(await listFromIndex(kv, index, kvKeys.directory, q)));
+  const page = await listFromIndex(kv, index, kvKeys.directory, q, pulling ? [REGISTRY_MARKER] : [], (read) =>
+    pulling && !isHeld(read.get(REGISTRY_MARKER)) ? "absent" : "ok",
+  );
+  if (page) return sendJson(c, listBody(page));
+  return pulling ? fromUpstream() : sendJson(c, listBody(emptyList()));
 });
 
-directories.get("/:id", async (c) => {
+directories.get("/:id", requireApiKey, async (c) => {
   const id = c.req.param("id");
-  const value = await new KvReader(c.env.CACHE).get(kvKeys.directory(id));
-  if (!isServable(value)) throw notFound("Directory", id);
-  return sendJson(c, value);
+  const pulling = c.get("config").upstream !== undefined;
+  const key = kvKeys.directory(id);
+  const read = await new KvReader(c.env.CACHE).getMany(pulling ? [key, kvKeys.syncMarker(id)] : [key]);
+  const value = read.get(key);
+  if (isServable(value)) {
+    if (!pulling || isHeld(read.get(kvKeys.syncMarker(id)))) return sendJson(c, value);
+    // Held only in part: its counts come from WorkOS until the backfill completes.
+    return c.json(await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, id));
+  }
+  if (value) throw notFound("Directory", id);
+  return c.json(await readThroughDirectory(c, id));
+});
+
+const readThroughDirectory = (c: Context<AppEnv>, id: string) =>
+  readThrough(
+    c,
+    { what: "Directory", path: "directories" },
+    id,
+    (client) => client.getDirectory(id),
+    (d) => ({ directoryId: d.id, records: { directory: d } }),
+  );
+
+/** Forwarded to WorkOS; on success the directory leaves the cache and WorkOS's status is relayed. */
+directories.delete("/:id", requireAdminKey, async (c) => {
+  const id = c.req.param("id");
+  const client = readClient(c);
+  if (!client)
+    throw new ApiError(503, "pull_disabled", "Deleting needs WORKOS_API_KEY: the cache forwards it to WorkOS.");
+  let status: number;
+  try {
+    status = await client.deleteDirectory(id);
+  } catch (err) {
+    throw relay(c, err);
+  }
+  await c.env.DIRECTORY.getByName(id).purge(id);
+  await c.env.REGISTRY.getByName("registry").put(id, null);
+  if (status === 204) return c.body(null, 204);
+  return c.json({}, status as 200 | 202);
 });

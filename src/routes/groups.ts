@@ -6,10 +6,12 @@ import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { KvReader } from "../read/kv-reader";
-import { cursorKeys, listBody, listFromIndex, listFromMemory } from "../read/lists";
+import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "../read/lists";
+import { listFromUpstream, readThrough } from "../read/read-through";
 import { isServable } from "../read/records";
 import type { DirectoryGroup } from "../schemas/group";
 import { GroupsQuery } from "../schemas/list";
+import { GroupList } from "../upstream/client";
 import { scopeRequired } from "./scope";
 
 export const groups = new Hono<AppEnv>();
@@ -17,29 +19,45 @@ groups.use(requireApiKey);
 
 groups.get("/", async (c) => {
   const q = parseQuery(c, GroupsQuery);
+  if (!q.directory && !q.user) throw scopeRequired("directory", "user");
   const kv = new KvReader(c.env.CACHE);
+  const pulling = c.get("config").upstream !== undefined;
+  const fromUpstream = async (directoryId?: string) =>
+    c.json(await listFromUpstream(c, "/directory_groups", q, GroupList, directoryId));
+
   if (q.user) {
-    // A user's groups are embedded in its record: one read holds the whole list.
+    // A user's groups are embedded in its record: one read holds the whole list (plus, when
+    // pulling, one for whether its directory is held fully).
     const userKey = kvKeys.user(q.user);
     const fetched = await kv.getMany([userKey, ...cursorKeys(q, kvKeys.group)]);
     const user = fetched.get(userKey);
+    if (!isServable(user)) return pulling && !user ? fromUpstream(q.directory) : sendJson(c, listBody(emptyList()));
+    const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
+    if (pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id))))
+      return fromUpstream(parsed.directory_id);
     const items = new Map<string, string>();
-    if (isServable(user)) {
-      for (const g of (JSON.parse(user) as { groups: DirectoryGroup[] }).groups) {
-        if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
-      }
+    for (const g of parsed.groups) {
+      if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
     }
     return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.group, q, fetched)));
   }
-  if (q.directory) {
-    return sendJson(c, listBody(await listFromIndex(kv, kvKeys.directoryGroups(q.directory), kvKeys.group, q)));
-  }
-  throw scopeRequired("directory", "user");
+  const directory = q.directory as string;
+  const page = await listFromIndex(kv, kvKeys.directoryGroups(directory), kvKeys.group, q);
+  if (page) return sendJson(c, listBody(page));
+  return pulling ? fromUpstream(directory) : sendJson(c, listBody(emptyList()));
 });
 
 groups.get("/:id", async (c) => {
   const id = c.req.param("id");
   const value = await new KvReader(c.env.CACHE).get(kvKeys.group(id));
-  if (!isServable(value)) throw notFound("Directory Group", id);
-  return sendJson(c, value);
+  if (isServable(value)) return sendJson(c, value);
+  if (value) throw notFound("Directory Group", id);
+  const group = await readThrough(
+    c,
+    { what: "Directory Group", path: "directory_groups" },
+    id,
+    (client) => client.getGroup(id),
+    (g) => ({ directoryId: g.directory_id, records: { groups: [g] } }),
+  );
+  return c.json(group);
 });

@@ -6,27 +6,37 @@ import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { KvReader } from "../read/kv-reader";
-import { cursorKeys, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
+import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
+import { listFromUpstream, readThrough } from "../read/read-through";
 import { isServable } from "../read/records";
 import { UsersQuery } from "../schemas/list";
+import { UserList } from "../upstream/client";
 import { scopeRequired } from "./scope";
 
 export const users = new Hono<AppEnv>();
 users.use(requireApiKey);
 
-const belongsTo = (directoryId: string) => (value: string | null) =>
-  value !== null && (JSON.parse(value) as { directory_id?: string }).directory_id === directoryId;
+const directoryOf = (json: string | null | undefined) =>
+  json ? (JSON.parse(json) as { directory_id?: string }).directory_id : undefined;
 
 users.get("/", async (c) => {
   const q = parseQuery(c, UsersQuery);
+  if (!q.directory && !q.group) throw scopeRequired("directory", "group");
   const kv = new KvReader(c.env.CACHE);
+  const pulling = c.get("config").upstream !== undefined;
+  // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
+  const fromUpstream = async (directoryId?: string) =>
+    c.json(await listFromUpstream(c, "/directory_users", q, UserList, directoryId));
+
   if (q.directory && (q.email || q.idp_id)) {
-    // Exact lookups: (1) the lookup sets and cursor records, (2) the few users themselves.
+    // Exact lookups: (1) the lookup sets, the sync marker and cursor records, (2) the users.
+    const marker = kvKeys.syncMarker(q.directory);
     const lookups = [
       q.email ? kvKeys.usersByEmail(q.directory, emailKey(q.email) as string) : null,
       q.idp_id ? kvKeys.usersByIdp(q.directory, q.idp_id) : null,
     ].filter((k): k is string => k !== null);
-    const fetched = await kv.getMany([...lookups, ...cursorKeys(q, kvKeys.user)]);
+    const fetched = await kv.getMany([...lookups, ...(pulling ? [marker] : []), ...cursorKeys(q, kvKeys.user)]);
+    if (pulling && !isHeld(fetched.get(marker))) return fromUpstream(q.directory);
     const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
     const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
     const items = await readRecords(kv, matching, kvKeys.user);
@@ -39,18 +49,32 @@ users.get("/", async (c) => {
     return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.user, q, fetched)));
   }
   if (q.group) {
-    const guard = q.directory ? { key: kvKeys.group(q.group), allows: belongsTo(q.directory) } : undefined;
-    return sendJson(c, listBody(await listFromIndex(kv, kvKeys.groupMembers(q.group), kvKeys.user, q, guard)));
+    const groupKey = kvKeys.group(q.group);
+    let directoryId: string | undefined;
+    const page = await listFromIndex(kv, kvKeys.groupMembers(q.group), kvKeys.user, q, [groupKey], (read) => {
+      directoryId = directoryOf(read.get(groupKey));
+      return q.directory && directoryId && directoryId !== q.directory ? "empty" : "ok";
+    });
+    if (page) return sendJson(c, listBody(page));
+    return pulling ? fromUpstream(directoryId ?? q.directory) : sendJson(c, listBody(emptyList()));
   }
-  if (q.directory) {
-    return sendJson(c, listBody(await listFromIndex(kv, kvKeys.directoryUsers(q.directory), kvKeys.user, q)));
-  }
-  throw scopeRequired("directory", "group");
+  const directory = q.directory as string;
+  const page = await listFromIndex(kv, kvKeys.directoryUsers(directory), kvKeys.user, q);
+  if (page) return sendJson(c, listBody(page));
+  return pulling ? fromUpstream(directory) : sendJson(c, listBody(emptyList()));
 });
 
 users.get("/:id", async (c) => {
   const id = c.req.param("id");
   const value = await new KvReader(c.env.CACHE).get(kvKeys.user(id));
-  if (!isServable(value)) throw notFound("Directory User", id);
-  return sendJson(c, value);
+  if (isServable(value)) return sendJson(c, value);
+  if (value) throw notFound("Directory User", id);
+  const user = await readThrough(
+    c,
+    { what: "Directory User", path: "directory_users" },
+    id,
+    (client) => client.getUser(id),
+    (u) => ({ directoryId: u.directory_id, records: { users: [u] } }),
+  );
+  return c.json(user);
 });

@@ -15,7 +15,7 @@ describe("settings", () => {
       WORKOS_WEBHOOK_SECRET: "s1,s2",
       WEBHOOK_TOLERANCE_SECONDS: "300",
     });
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       ok: true,
       config: { apiKeys: ["a", "b"], webhookSecrets: ["s1", "s2"], webhookToleranceMs: 300_000 },
     });

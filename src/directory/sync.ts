@@ -1,0 +1,276 @@
+import type { DsyncEvent } from "../schemas/events";
+import type { DirectoryGroup } from "../schemas/group";
+import { UpstreamError, type WorkOSClient } from "../upstream/client";
+import { pulled, userOf } from "./pulled";
+import type { SqliteStore } from "./sqlite-store";
+
+/** Pages of 100 (WorkOS's maximum), oldest first so cursors stay valid as new records arrive. */
+const PAGE = { limit: 100, order: "asc" } as const;
+/** WorkOS allows 4 requests a second per directory on /directory_users; keep a margin. */
+export const USERS_INTERVAL_MS = 260;
+/** After the client's own retries give up, the crawl resumes later, backing off to 5 minutes. */
+const RESUME_BACKOFF_MS = [5_000, 15_000, 60_000, 300_000];
+
+export type Phase = "directory" | "groups" | "users" | "members" | "sweep" | "done";
+
+export interface SyncStatus {
+  generation: number;
+  state: "idle" | "running" | "complete" | "failed";
+  reason: string | null;
+  phase: Phase;
+  /** Where the current phase resumes (an object id), and for `members` which group. */
+  cursor: string | null;
+  group: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  pages: number;
+  counts: { directories: number; users: number; groups: number; memberships: number; removed: number };
+  lastError: string | null;
+  lastErrorAt: string | null;
+  failures: number;
+  /** Whether the cache has held this directory fully at least once (lists are served from KV). */
+  held: boolean;
+}
+
+const initial = (): SyncStatus => ({
+  generation: 0,
+  state: "idle",
+  reason: null,
+  phase: "done",
+  cursor: null,
+  group: null,
+  startedAt: null,
+  finishedAt: null,
+  pages: 0,
+  counts: { directories: 0, users: 0, groups: 0, memberships: 0, removed: 0 },
+  lastError: null,
+  lastErrorAt: null,
+  failures: 0,
+  held: false,
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The crawl of one directory (backfill and reconcile are the same crawl): directory, groups,
+ * users, then each group's members, then a sweep. Progress is saved after every page in the
+ * same transaction as the page's records, so an interrupted crawl resumes where it stopped.
+ * The sweep removes only what a complete crawl of this generation did not see and nothing has
+ * changed since it began; a failing crawl never reaches it.
+ */
+export class Crawler {
+  private usersNextAt = 0;
+
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly transaction: <T>(fn: () => T) => T,
+    private readonly apply: (events: DsyncEvent[]) => void,
+    private readonly onHeld: () => void,
+  ) {}
+
+  status(): SyncStatus {
+    return { ...initial(), ...JSON.parse(this.store.getMeta("sync") ?? "{}") };
+  }
+
+  private save(s: SyncStatus) {
+    this.store.setMeta("sync", JSON.stringify(s));
+  }
+
+  /** Starts a new generation unless one is running; returns the status. */
+  start(reason: string, now: number): SyncStatus {
+    const s = this.status();
+    if (s.state === "running") return s;
+    const next: SyncStatus = {
+      ...s,
+      generation: s.generation + 1,
+      state: "running",
+      reason,
+      phase: "directory",
+      cursor: null,
+      group: null,
+      startedAt: iso(now),
+      finishedAt: null,
+      pages: 0,
+      counts: { directories: 0, users: 0, groups: 0, memberships: 0, removed: 0 },
+      lastError: null,
+      lastErrorAt: null,
+      failures: 0,
+    };
+    this.save(next);
+    return next;
+  }
+
+  /** Pacing for the per-directory limit on /directory_users. */
+  pace = async (path: string) => {
+    if (!path.startsWith("/directory_users")) return;
+    const now = Date.now();
+    const at = Math.max(now, this.usersNextAt);
+    this.usersNextAt = at + USERS_INTERVAL_MS;
+    if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  };
+
+  /**
+   * Runs pages until `deadline`; returns when to run again (now-ish while work remains, later
+   * after a failure), or null when the crawl is over.
+   */
+  async step(directoryId: string, client: WorkOSClient, deadline: number): Promise<number | null> {
+    while (Date.now() < deadline) {
+      const s = this.status();
+      if (s.state !== "running") return null;
+      try {
+        await this.page(directoryId, client, s);
+      } catch (err) {
+        const failures = s.failures + 1;
+        const gone = err instanceof UpstreamError && err.status === 404 && s.phase === "directory";
+        this.save({
+          ...this.status(),
+          state: gone ? "failed" : "running",
+          failures,
+          lastError: err instanceof Error ? err.message : String(err),
+          lastErrorAt: iso(Date.now()),
+        });
+        if (gone) return null;
+        return Date.now() + (RESUME_BACKOFF_MS[Math.min(failures, RESUME_BACKOFF_MS.length) - 1] ?? 300_000);
+      }
+    }
+    return this.status().state === "running" ? Date.now() : null;
+  }
+
+  /** One unit of work: fetch a page, then apply it and advance the cursor in one transaction. */
+  private async page(directoryId: string, client: WorkOSClient, s: SyncStatus) {
+    const gen = s.generation;
+    const src = (at: number) => ({ at, tag: `${gen}` });
+    switch (s.phase) {
+      case "directory": {
+        const dir = await client.getDirectory(directoryId);
+        const at = Date.now();
+        this.commit(s, [pulled.directory(dir, src(at))], (n) => {
+          n.phase = "groups";
+          n.counts.directories = 1;
+        });
+        return;
+      }
+      case "groups": {
+        const page = await client.listGroups({ directory: directoryId, ...PAGE, after: s.cursor ?? undefined });
+        const at = Date.now();
+        this.commit(
+          s,
+          page.data.map((g) => pulled.group(g, src(at))),
+          (n) => {
+            this.store.markSeen(
+              "dir_groups",
+              page.data.map((g) => g.id),
+              gen,
+            );
+            n.counts.groups += page.data.length;
+            n.cursor = page.list_metadata.after;
+            if (!n.cursor) n.phase = "users";
+          },
+        );
+        return;
+      }
+      case "users": {
+        const page = await client.listUsers({ directory: directoryId, ...PAGE, after: s.cursor ?? undefined });
+        const at = Date.now();
+        const users = page.data.map(userOf);
+        this.commit(
+          s,
+          users.map((u) => pulled.user(u, src(at))),
+          (n) => {
+            this.store.markSeen(
+              "dir_users",
+              users.map((u) => u.id),
+              gen,
+            );
+            n.counts.users += users.length;
+            n.cursor = page.list_metadata.after;
+            if (!n.cursor) {
+              n.phase = "members";
+              n.group = this.nextGroup(gen, null);
+            }
+          },
+        );
+        return;
+      }
+      case "members": {
+        const groupId = s.group;
+        const group = groupId ? this.store.group(groupId)?.data : null;
+        if (!groupId || !group) {
+          this.commit(s, [], (n) => {
+            n.group = groupId ? this.nextGroup(gen, groupId) : null;
+            n.cursor = null;
+            if (!n.group) n.phase = "sweep";
+          });
+          return;
+        }
+        // Memberships come from group-scoped listings: since May 2026 `groups` on listed users
+        // is empty for new teams.
+        const page = await client.listUsers({ group: groupId, ...PAGE, after: s.cursor ?? undefined });
+        const at = Date.now();
+        const users = page.data.map(userOf);
+        this.commit(
+          s,
+          users.map((u) => pulled.member(u, group as DirectoryGroup, src(at))),
+          (n) => {
+            this.store.markMembersSeen(
+              groupId,
+              users.map((u) => u.id),
+              gen,
+            );
+            n.counts.memberships += users.length;
+            n.cursor = page.list_metadata.after;
+            if (!n.cursor) {
+              n.group = this.nextGroup(gen, groupId);
+              if (!n.group) n.phase = "sweep";
+            }
+          },
+        );
+        return;
+      }
+      case "sweep": {
+        const started = Date.parse(s.startedAt ?? "") || 0;
+        const { users, groups, edges } = this.store.unseen(gen, started);
+        const at = Date.now();
+        const events: DsyncEvent[] = [];
+        for (const e of edges) {
+          const u = this.store.user(e.userId)?.data;
+          const g = this.store.group(e.groupId)?.data;
+          if (u && g) events.push(pulled.memberGone(u, g, src(at)));
+        }
+        for (const u of users) events.push(pulled.userGone(u, src(at)));
+        for (const g of groups) events.push(pulled.groupGone(g, src(at)));
+        this.commit(s, events, (n) => {
+          n.counts.removed = users.length + groups.length + edges.length;
+          n.phase = "done";
+          n.state = "complete";
+          n.finishedAt = iso(at);
+          n.failures = 0;
+          if (!n.held) {
+            n.held = true;
+            this.onHeld();
+          }
+        });
+        return;
+      }
+      case "done":
+        return;
+    }
+  }
+
+  /** The next group (by id) whose members this generation has yet to list. */
+  private nextGroup(_gen: number, after: string | null): string | null {
+    const ids = this.store.liveGroupIds().sort();
+    return ids.find((id) => after === null || id > after) ?? null;
+  }
+
+  private commit(s: SyncStatus, events: DsyncEvent[], advance: (next: SyncStatus) => void) {
+    this.transaction(() => {
+      // The crawl may have been restarted meanwhile (a newer generation): drop this page.
+      if (this.status().generation !== s.generation) return;
+      this.apply(events);
+      const next: SyncStatus = { ...this.status(), pages: s.pages + 1, failures: 0, counts: { ...s.counts } };
+      advance(next);
+      this.save(next);
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import type { Context } from "hono";
+import type * as v from "valibot";
+import type { AppEnv } from "../app";
+import type { PulledRecords } from "../directory/object";
+import { ApiError, notFound } from "../http/errors";
+import { log } from "../log";
+import { type Query, UpstreamError, WorkOSClient } from "../upstream/client";
+import { accountPace } from "../upstream/gate";
+
+/** Upstream 404s are remembered this long, so a storm of unknown ids does not reach WorkOS. */
+export const MISS_TTL_MS = 30_000;
+const MAX_MISSES = 10_000;
+const misses = new Map<string, number>();
+/** Concurrent misses for one id share one upstream request. */
+const inflight = new Map<string, Promise<unknown>>();
+
+/** A client for interactive reads: fewer retries and a shorter timeout than crawls use. */
+export function readClient(c: Context<AppEnv>): WorkOSClient | null {
+  const upstream = c.get("config").upstream;
+  return upstream ? new WorkOSClient({ ...upstream, maxRetries: 2, timeoutMs: 5_000, pace: accountPace(c.env) }) : null;
+}
+
+type Kind = { what: "Directory" | "Directory User" | "Directory Group"; path: string };
+
+/**
+ * GET by id that missed the cache: ask WorkOS, keep the answer through the directory's
+ * writer, serve it. 404 stays 404 (and is remembered briefly); WorkOS unreachable is a 503.
+ */
+export async function readThrough<T extends { directory_id?: string; id: string }>(
+  c: Context<AppEnv>,
+  kind: Kind,
+  id: string,
+  fetchOne: (client: WorkOSClient) => Promise<T>,
+  keep: (record: T) => { directoryId: string; records: PulledRecords },
+): Promise<T> {
+  const client = readClient(c);
+  if (!client) throw notFound(kind.what, id);
+  const key = `${kind.path}:${id}`;
+  const missUntil = misses.get(key);
+  if (missUntil !== undefined && missUntil > Date.now()) throw notFound(kind.what, id);
+  let pending = inflight.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = fetchOne(client).finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  let record: T;
+  try {
+    record = await pending;
+  } catch (err) {
+    if (err instanceof UpstreamError && err.status === 404) {
+      if (misses.size >= MAX_MISSES) misses.clear();
+      misses.set(key, Date.now() + MISS_TTL_MS);
+      throw notFound(kind.what, id);
+    }
+    throw unavailable(c, err);
+  }
+  const { directoryId, records } = keep(record);
+  c.executionCtx.waitUntil(
+    c.env.DIRECTORY.getByName(directoryId)
+      .storePulled(directoryId, records)
+      .catch((err) => log.error("read-through not kept", { requestId: c.get("requestId"), error: String(err) })),
+  );
+  return record;
+}
+
+/** A list (or counts) for a directory the cache does not hold fully, answered by WorkOS. */
+export async function listFromUpstream<S extends v.GenericSchema>(
+  c: Context<AppEnv>,
+  path: string,
+  query: Query,
+  schema: S,
+  startSync?: string,
+): Promise<v.InferOutput<S>> {
+  const client = readClient(c);
+  if (!client) throw new ApiError(503, "upstream_unavailable", "WorkOS pulling is not configured.");
+  if (startSync) {
+    const stub = c.env.DIRECTORY.getByName(startSync);
+    c.executionCtx.waitUntil(stub.requestSync(startSync, "list").catch(() => undefined));
+  }
+  try {
+    return await client.get(path, query, schema);
+  } catch (err) {
+    throw relay(c, err);
+  }
+}
+
+/** Upstream answers the caller should see as they are (404, 422), else a 503. */
+export function relay(c: Context<AppEnv>, err: unknown): ApiError {
+  if (err instanceof UpstreamError && err.status !== null && [400, 404, 422].includes(err.status)) {
+    const body = (err.body ?? {}) as { message?: string; code?: string };
+    return new ApiError(
+      err.status as 400,
+      body.code ?? "upstream_error",
+      body.message ?? "WorkOS refused the request.",
+    );
+  }
+  return unavailable(c, err);
+}
+
+function unavailable(c: Context<AppEnv>, err: unknown): ApiError {
+  log.warn("upstream unavailable", {
+    requestId: c.get("requestId"),
+    error: err instanceof Error ? err.message : String(err),
+  });
+  return new ApiError(
+    503,
+    "upstream_unavailable",
+    "WorkOS could not be reached and the cache does not hold this.",
+    {},
+    {
+      "Retry-After": "5",
+    },
+  );
+}

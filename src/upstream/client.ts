@@ -1,0 +1,139 @@
+import * as v from "valibot";
+import { Directory } from "../schemas/directory";
+import { EventEnvelope } from "../schemas/events";
+import { DirectoryGroup } from "../schemas/group";
+import { ListEnvelope } from "../schemas/list";
+import { DirectoryUserWithGroups } from "../schemas/user";
+
+/** Statuses WorkOS (and the SDKs) treat as transient. */
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** An upstream call that did not succeed; `status` is null when WorkOS could not be reached. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly status: number | null,
+    readonly body: unknown,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  apiKey: string;
+  baseUrl: string;
+  /** Retries after the first attempt (WorkOS's SDKs use 3). */
+  maxRetries?: number;
+  timeoutMs?: number;
+  /** Waits for a slot under the account-wide rate limit before each request. */
+  pace?: (path: string) => Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const DirectoryList = ListEnvelope(Directory);
+export const UserList = ListEnvelope(DirectoryUserWithGroups);
+export const GroupList = ListEnvelope(DirectoryGroup);
+export const EventList = v.object({
+  object: v.literal("list"),
+  data: v.array(EventEnvelope),
+  list_metadata: v.object({ after: v.nullable(v.string()) }),
+});
+
+export type Query = Record<string, string | number | undefined>;
+
+/** The one module that speaks the WorkOS Directory Sync API. */
+export class WorkOSClient {
+  private readonly maxRetries: number;
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.maxRetries = opts.maxRetries ?? 3;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.random = opts.random ?? Math.random;
+  }
+
+  getDirectory = (id: string) => this.get(`/directories/${encodeURIComponent(id)}`, {}, Directory);
+  getUser = (id: string) => this.get(`/directory_users/${encodeURIComponent(id)}`, {}, DirectoryUserWithGroups);
+  getGroup = (id: string) => this.get(`/directory_groups/${encodeURIComponent(id)}`, {}, DirectoryGroup);
+  listDirectories = (q: Query) => this.get("/directories", q, DirectoryList);
+  listUsers = (q: Query) => this.get("/directory_users", q, UserList);
+  listGroups = (q: Query) => this.get("/directory_groups", q, GroupList);
+  listEvents = (q: Query) => this.get("/events", q, EventList);
+
+  /** DELETE /directories/{id}; returns the upstream status (any 2xx). */
+  async deleteDirectory(id: string): Promise<number> {
+    return (await this.send("DELETE", `/directories/${encodeURIComponent(id)}`, {})).status;
+  }
+
+  async get<S extends v.GenericSchema>(path: string, query: Query, schema: S): Promise<v.InferOutput<S>> {
+    const { body } = await this.send("GET", path, query);
+    const parsed = v.safeParse(schema, body);
+    if (!parsed.success) {
+      const where = parsed.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`);
+      throw new UpstreamError(502, null, `WorkOS answered ${path} with an unexpected shape (${where.join("; ")})`);
+    }
+    return parsed.output;
+  }
+
+  private async send(method: string, path: string, query: Query): Promise<{ status: number; body: unknown }> {
+    const url = new URL(this.opts.baseUrl + path);
+    for (const [k, val] of Object.entries(query))
+      if (val !== undefined && val !== "") url.searchParams.set(k, String(val));
+    let last: UpstreamError | undefined;
+    for (let attempt = 0; attempt <= this.maxRetries; attempt++) {
+      await this.opts.pace?.(path);
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: {
+            Authorization: `Bearer ${this.opts.apiKey}`,
+            Accept: "application/json",
+            "User-Agent": "workos-dsync-edge-cache",
+          },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        last = new UpstreamError(null, null, `WorkOS unreachable for ${method} ${path}: ${errorName(err)}`);
+        if (attempt < this.maxRetries) await this.sleep(this.backoff(attempt));
+        continue;
+      }
+      const body = await readBody(res);
+      if (res.ok) return { status: res.status, body };
+      last = new UpstreamError(res.status, body, `WorkOS answered ${method} ${path} with ${res.status}`);
+      if (!RETRYABLE.has(res.status) || attempt === this.maxRetries) throw last;
+      await this.sleep(retryAfterMs(res.headers.get("Retry-After")) ?? this.backoff(attempt));
+    }
+    throw last ?? new UpstreamError(null, null, `WorkOS unreachable for ${method} ${path}`);
+  }
+
+  /** As the SDKs: min(500 ms x 1.5^n, 8 s), jittered by x0.5-1.5. */
+  private backoff(attempt: number): number {
+    return Math.min(500 * 1.5 ** attempt, 8000) * (0.5 + this.random());
+  }
+}
+
+/** `Retry-After` in seconds or as an HTTP date, capped at a minute. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const errorName = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));

@@ -1,0 +1,39 @@
+/** Drives the WorkOS stand-in from tests inside workerd (over HTTP to its control API). */
+import { inject } from "vitest";
+
+const base = () => inject("standinUrl");
+
+async function call(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${base()}${path}`, { ...init, headers: { "Content-Type": "application/json" } });
+  if (!res.ok) throw new Error(`stand-in ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, unknown>>;
+}
+
+export const standin = {
+  put: (data: {
+    directories?: object[];
+    users?: object[];
+    groups?: object[];
+    memberships?: [string, string][];
+    emptyUserGroups?: string[];
+  }) => call("/_standin/put", { method: "POST", body: JSON.stringify(data) }),
+  remove: (data: { directories?: string[]; users?: string[]; groups?: string[]; memberships?: [string, string][] }) =>
+    call("/_standin/remove", { method: "POST", body: JSON.stringify(data) }),
+  emit: (event: string, data: object, created_at?: string) =>
+    call("/_standin/emit", { method: "POST", body: JSON.stringify({ event, data, created_at }) }) as Promise<{
+      id: string;
+      event: string;
+      data: object;
+      created_at: string;
+    }>,
+  fault: (f: { match: string; mode: "status" | "hang" | "reset"; status?: number; times?: number }) =>
+    call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
+  clearFaults: (match?: string) =>
+    call(`/_standin/faults${match ? `?match=${encodeURIComponent(match)}` : ""}`, { method: "DELETE" }),
+  stats: (directory = "") =>
+    call(`/_standin/stats?directory=${encodeURIComponent(directory)}`) as Promise<{
+      requests: number;
+      rateLimited: number;
+      byPath: Record<string, number>;
+    }>,
+};
