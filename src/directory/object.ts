@@ -85,8 +85,9 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   /**
-   * Starts a crawl: `force` always starts a new generation (admin, reconcile); otherwise only
-   * when the directory is not yet held fully and no crawl runs (list requests, read-through).
+   * Starts a crawl. `force` (admin, reconcile) starts a new generation, or if one is running
+   * (perhaps backing off after a failure) resumes it at once; otherwise a crawl starts only when
+   * the directory is not yet held fully and none runs (list requests, read-through).
    */
   async requestSync(directoryId: string, reason: string, force = false): Promise<SyncStatus> {
     if (!this.pullEnabled()) return this.crawler.status();

@@ -76,7 +76,7 @@ export class Crawler {
     this.store.setMeta("sync", JSON.stringify(s));
   }
 
-  /** Starts a new generation unless one is running; returns the status. */
+  /** Starts a new generation unless one is running (then it resumes now); returns the status. */
   start(reason: string, now: number): SyncStatus {
     const s = this.status();
     if (s.state === "running") return s;

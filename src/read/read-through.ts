@@ -17,7 +17,7 @@ const inflight = new Map<string, Promise<unknown>>();
 /** A client for interactive reads: fewer retries and a shorter timeout than crawls use. */
 export function readClient(c: Context<AppEnv>): WorkOSClient | null {
   const upstream = c.get("config").upstream;
-  return upstream ? new WorkOSClient({ ...upstream, maxRetries: 2, timeoutMs: 5_000, pace: accountPace(c.env) }) : null;
+  return upstream ? new WorkOSClient({ ...upstream, maxRetries: 2, timeoutMs: 3_000, pace: accountPace(c.env) }) : null;
 }
 
 type Kind = { what: "Directory" | "Directory User" | "Directory Group"; path: string };

@@ -21,6 +21,7 @@ export const standin = {
     call("/_standin/remove", { method: "POST", body: JSON.stringify(data) }),
   emit: (event: string, data: object, created_at?: string) =>
     call("/_standin/emit", { method: "POST", body: JSON.stringify({ event, data, created_at }) }) as Promise<{
+      object: "event";
       id: string;
       event: string;
       data: object;
@@ -30,8 +31,9 @@ export const standin = {
     call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
   clearFaults: (match?: string) =>
     call(`/_standin/faults${match ? `?match=${encodeURIComponent(match)}` : ""}`, { method: "DELETE" }),
-  stats: (directory = "") =>
-    call(`/_standin/stats?directory=${encodeURIComponent(directory)}`) as Promise<{
+  /** Counters; `match` limits `requests` to those whose path and query contain it. */
+  stats: (directory = "", match = "") =>
+    call(`/_standin/stats?directory=${encodeURIComponent(directory)}&match=${encodeURIComponent(match)}`) as Promise<{
       requests: number;
       rateLimited: number;
       byPath: Record<string, number>;

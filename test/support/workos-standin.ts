@@ -41,6 +41,8 @@ export class WorkOSStandIn {
   private positions = new Map<string, string>();
   private usersCalls = new Map<string, number[]>();
   stats = { requests: 0, rateLimited: new Map<string, number>(), byPath: new Map<string, number>() };
+  /** Path and query of every API request served, in order. */
+  log: string[] = [];
   private server?: Server;
   private eventSeq = 0;
 
@@ -144,6 +146,7 @@ export class WorkOSStandIn {
     const url = new URL(req.url ?? "/", "http://standin");
     if (url.pathname.startsWith("/_standin/")) return this.control(req, res, url);
     this.stats.requests += 1;
+    this.log.push(`${req.method} ${url.pathname}${url.search}`);
     this.stats.byPath.set(url.pathname, (this.stats.byPath.get(url.pathname) ?? 0) + 1);
     const fault = this.faults.find((f) => `${url.pathname}${url.search}`.includes(f.match) && (f.times ?? 1) > 0);
     if (fault) {
@@ -329,8 +332,9 @@ export class WorkOSStandIn {
       }
       case "/_standin/stats": {
         const dir = url.searchParams.get("directory") ?? "";
+        const match = url.searchParams.get("match");
         return send(res, 200, {
-          requests: this.stats.requests,
+          requests: match ? this.log.filter((l) => l.includes(match)).length : this.stats.requests,
           rateLimited: this.stats.rateLimited.get(dir) ?? 0,
           byPath: Object.fromEntries(this.stats.byPath),
         });

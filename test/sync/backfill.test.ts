@@ -24,7 +24,7 @@ describe("backfill", () => {
     await settle(d.dir.id);
 
     // Everything below is served from KV: WorkOS sees no further request.
-    const before = (await standin.stats()).requests;
+    const before = (await standin.stats("", "CKFILL")).requests;
     const dir = (await (await get(`/directories/${d.dir.id}`)).json()) as { metadata: unknown; state: string };
     expect(dir).toMatchObject({ state: "linked", metadata: { users: { active: 900, inactive: 100 }, groups: 12 } });
 
@@ -47,7 +47,7 @@ describe("backfill", () => {
     const members = (await (await get(`/directory_users?group=${d.gid(5)}&limit=100`)).json()) as List;
     const expectedMembers = d.memberships.filter(([, g]) => g === d.gid(5)).map(([u]) => u);
     expect(members.data.map((u) => u.id).sort()).toEqual(expectedMembers.sort().slice(0, 100));
-    expect((await standin.stats()).requests).toBe(before);
+    expect((await standin.stats("", "CKFILL")).requests).toBe(before);
     expect((await syncStatus(d.dir.id)).failures).toBe(0);
   });
 });

@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { standin } from "../support/standin-client";
+import { get, settle } from "../support/worker";
+import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
+
+const json = async <T>(res: Response) => (await res.json()) as T;
+type List = { data: { id: string }[] };
+
+describe("read-through", () => {
+  it("serves a miss from WorkOS, keeps it, then serves it from the cache", async () => {
+    const d = upstreamDirectory("directory_01READTHRU", 30, 3);
+    await publish(d);
+    const id = d.uid(7);
+    const first = await get(`/directory_users/${id}`);
+    expect(first.status).toBe(200);
+    expect(await json<{ id: string; groups: unknown[] }>(first)).toMatchObject({ id, groups: [] });
+
+    // The directory was first met here: its backfill started, and lists wait for it.
+    await waitForSync(d.dir.id, complete());
+    await settle(d.dir.id);
+    const before = (await standin.stats()).byPath[`/directory_users/${id}`] ?? 0;
+    const again = await json<{ id: string; groups: { id: string }[] }>(await get(`/directory_users/${id}`));
+    expect(again.id).toBe(id);
+    const expected = d.memberships.filter(([u]) => u === id).map(([, g]) => g);
+    expect(again.groups.map((g) => g.id).sort()).toEqual(expected.sort());
+    expect((await standin.stats()).byPath[`/directory_users/${id}`] ?? 0).toBe(before);
+  });
+
+  it("answers 404 for ids WorkOS does not know, and remembers them briefly", async () => {
+    const path = "/directory_users/directory_user_nowhere";
+    expect((await get(path)).status).toBe(404);
+    const calls = (await standin.stats()).byPath[path];
+    const again = await get(path);
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ code: "entity_not_found", entity_id: "directory_user_nowhere" });
+    expect((await standin.stats()).byPath[path]).toBe(calls);
+    expect((await get("/directory_groups/directory_group_nowhere")).status).toBe(404);
+    expect((await get("/directories/directory_nowhere")).status).toBe(404);
+  });
+
+  it("answers 503 JSON (never 500) when WorkOS is unreachable and nothing is cached", async () => {
+    await standin.fault({ match: "directory_user_unreachable", mode: "reset" });
+    const res = await get("/directory_users/directory_user_unreachable");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(await res.json()).toMatchObject({ code: "upstream_unavailable" });
+    await standin.clearFaults("directory_user_unreachable");
+
+    await standin.fault({ match: "directory_group_slow", mode: "hang" });
+    expect((await get("/directory_groups/directory_group_slow")).status).toBe(503);
+    await standin.clearFaults("directory_group_slow");
+  });
+
+  it("keeps serving cached data while WorkOS is down, without calling it", async () => {
+    const d = upstreamDirectory("directory_01OUTAGE", 20, 2);
+    await publish(d);
+    expect((await get(`/directory_users?directory=${d.dir.id}`)).status).toBe(200); // from WorkOS; starts the backfill
+    await waitForSync(d.dir.id, complete());
+    await settle(d.dir.id);
+    // WorkOS fails everything about this directory (its ids all contain "OUTAGE").
+    await standin.fault({ match: "OUTAGE", mode: "status", status: 500 });
+    try {
+      const before = (await standin.stats("", "OUTAGE")).requests;
+      const list = await json<List>(await get(`/directory_users?directory=${d.dir.id}&limit=100`));
+      expect(list.data).toHaveLength(20);
+      expect((await get(`/directory_users/${d.uid(3)}`)).status).toBe(200);
+      expect((await get(`/directories/${d.dir.id}`)).status).toBe(200);
+      expect((await get(`/directory_groups?user=${d.uid(3)}`)).status).toBe(200);
+      expect((await standin.stats("", "OUTAGE")).requests).toBe(before);
+    } finally {
+      await standin.clearFaults("OUTAGE");
+    }
+  });
+
+  it("answers lists of a directory it does not hold fully from WorkOS, never from a partial cache", async () => {
+    const d = upstreamDirectory("directory_01PARTIAL", 15, 2);
+    await publish(d);
+    // One user reaches the cache by read-through: the directory is now only partly held.
+    await standin.fault({ match: `directory=${d.dir.id}`, mode: "status", status: 503 });
+    await standin.fault({ match: "/directories/directory_01PARTIAL", mode: "status", status: 503 });
+    try {
+      expect((await get(`/directory_users/${d.uid(1)}`)).status).toBe(200);
+      // Lists and counts go to WorkOS, which is failing: a 503, not the one cached user.
+      expect((await get(`/directory_users?directory=${d.dir.id}`)).status).toBe(503);
+    } finally {
+      await standin.clearFaults(`directory=${d.dir.id}`);
+      await standin.clearFaults("/directories/directory_01PARTIAL");
+    }
+    const list = await json<List>(await get(`/directory_users?directory=${d.dir.id}&limit=100`));
+    expect(list.data).toHaveLength(15);
+    await waitForSync(d.dir.id, complete());
+  });
+});
