@@ -51,14 +51,15 @@ export class WorkOSStandIn {
   }
 
   async listen(): Promise<string> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       this.handle(req, res).catch((err) => {
         res.writeHead(500, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ message: `stand-in failure: ${(err as Error).message}`, code: "standin_error" }));
       });
     });
-    await new Promise<void>((r) => this.server?.listen(0, "127.0.0.1", r));
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    this.server = server;
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async close() {
@@ -84,8 +85,8 @@ export class WorkOSStandIn {
     this.remember(g);
   }
   addMember(userId: string, groupId: string) {
-    let set = this.members.get(groupId);
-    if (!set) this.members.set(groupId, (set = new Set()));
+    const set = this.members.get(groupId) ?? new Set<string>();
+    this.members.set(groupId, set);
     set.add(userId);
   }
   removeMember(userId: string, groupId: string) {
