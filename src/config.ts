@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { Env } from "./env";
+import { log } from "./log";
 
 /** A comma-separated list of secrets: blanks around commas are ignored; empty means unset. */
 const SecretList = v.pipe(
@@ -108,6 +109,10 @@ export function loadConfig(env: Env): ConfigResult {
         problems: parsed.issues.map((i) => `${v.getDotPath(i) ?? "settings"} ${lastMessage(i)}`),
       };
   cache.set(env, result);
+  if (result.ok && !result.config.upstream) {
+    log.info("pull features off: WORKOS_API_KEY is not set (no read-through, backfill, reconcile or Events API)");
+  }
+  if (!result.ok) log.error("invalid settings", { problems: result.problems.join("; ") });
   return result;
 }
 
