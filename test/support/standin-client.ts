@@ -27,8 +27,14 @@ export const standin = {
       data: object;
       created_at: string;
     }>,
-  fault: (f: { match: string; mode: "status" | "hang" | "reset"; status?: number; times?: number }) =>
-    call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
+  fault: (f: {
+    match: string;
+    mode: "status" | "hang" | "reset";
+    status?: number;
+    times?: number;
+    retryAfter?: number;
+    body?: unknown;
+  }) => call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
   clearFaults: (match?: string) =>
     call(`/_standin/faults${match ? `?match=${encodeURIComponent(match)}` : ""}`, { method: "DELETE" }),
   /** Counters; `match` limits `requests` to those whose path and query contain it. */

@@ -22,6 +22,10 @@ export interface Fault {
   status?: number;
   /** How many requests it hits (default: all until cleared). */
   times?: number;
+  /** A Retry-After header (seconds) to send with the status. */
+  retryAfter?: number;
+  /** A body to send instead of the default error body. */
+  body?: unknown;
 }
 
 const USERS_PER_SECOND = 4;
@@ -154,7 +158,13 @@ export class WorkOSStandIn {
       if (fault.times !== undefined) fault.times -= 1;
       if (fault.mode === "hang") return; // never answers: the client's timeout must fire
       if (fault.mode === "reset") return req.socket.destroy();
-      return send(res, fault.status ?? 500, { message: "Injected failure", code: "server_error" });
+      const headers = fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
+      return send(
+        res,
+        fault.status ?? 500,
+        fault.body ?? { message: "Injected failure", code: "server_error" },
+        headers,
+      );
     }
     if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return send(res, 401, { message: "Unauthorized", code: "unauthorized" });
@@ -359,8 +369,8 @@ const invalid = (field: string, code: string) => ({
   errors: [{ field, code }],
 });
 
-function send(res: ServerResponse, status: number, body: Json) {
-  res.writeHead(status, { "Content-Type": "application/json" });
+function send(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "Content-Type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
 
