@@ -81,20 +81,13 @@ export class Crawler {
     const s = this.status();
     if (s.state === "running") return s;
     const next: SyncStatus = {
-      ...s,
+      ...initial(),
       generation: s.generation + 1,
       state: "running",
       reason,
       phase: "directory",
-      cursor: null,
-      group: null,
       startedAt: iso(now),
-      finishedAt: null,
-      pages: 0,
-      counts: { directories: 0, users: 0, groups: 0, memberships: 0, removed: 0 },
-      lastError: null,
-      lastErrorAt: null,
-      failures: 0,
+      held: s.held,
     };
     this.save(next);
     return next;

@@ -1,5 +1,6 @@
 /** Drives the WorkOS stand-in from tests inside workerd (over HTTP to its control API). */
 import { inject } from "vitest";
+import type { Fault } from "./workos-standin";
 
 const base = () => inject("standinUrl");
 
@@ -27,14 +28,7 @@ export const standin = {
       data: object;
       created_at: string;
     }>,
-  fault: (f: {
-    match: string;
-    mode: "status" | "hang" | "reset";
-    status?: number;
-    times?: number;
-    retryAfter?: number;
-    body?: unknown;
-  }) => call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
+  fault: (f: Fault) => call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
   clearFaults: (match?: string) =>
     call(`/_standin/faults${match ? `?match=${encodeURIComponent(match)}` : ""}`, { method: "DELETE" }),
   /** Counters; `match` limits `requests` to those whose path and query contain it. */

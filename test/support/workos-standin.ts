@@ -158,7 +158,8 @@ export class WorkOSStandIn {
       if (fault.times !== undefined) fault.times -= 1;
       if (fault.mode === "hang") return; // never answers: the client's timeout must fire
       if (fault.mode === "reset") return req.socket.destroy();
-      const headers = fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
+      const headers: Record<string, string> =
+        fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
       return send(
         res,
         fault.status ?? 500,
