@@ -3,6 +3,8 @@ import { requestId } from "hono/request-id";
 import { type Config, loadConfig } from "./config";
 import type { Env } from "./env";
 import { ApiError, errorResponse } from "./http/errors";
+import { KvReader } from "./read/kv-reader";
+import { memoryTier } from "./read/memory-tier";
 import { admin } from "./routes/admin";
 import { directories } from "./routes/directories";
 import { groups } from "./routes/groups";
@@ -11,7 +13,7 @@ import { webhooks } from "./routes/webhooks";
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { requestId: string; config: Config };
+  Variables: { requestId: string; config: Config; kv: KvReader };
 };
 
 export const app = new Hono<AppEnv>();
@@ -25,7 +27,17 @@ app.use(async (c, next) => {
     throw new ApiError(503, "invalid_configuration", `The cache is misconfigured: ${loaded.problems.join("; ")}.`);
   }
   c.set("config", loaded.config);
+  // Each request reads KV through the isolate's memory tier and reports what it cost.
+  const kv = new KvReader(c.env.CACHE, memoryTier, (p) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // No execution context (app.request in tests): the refresh just runs unawaited.
+    }
+  });
+  c.set("kv", kv);
   await next();
+  c.header("X-KV-Operations", String(kv.ops));
 });
 
 app.route("/directories", directories);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import * as v from "valibot";
+import { fnv64 } from "../kv/keys";
 import { invalidParameters } from "./errors";
 
 /** Parses the query string with a valibot schema; bad parameters are a 422 naming each field. */
@@ -12,7 +13,16 @@ export function parseQuery<S extends v.GenericSchema<Record<string, string>, unk
   return parsed.output;
 }
 
-/** A stored JSON document sent as is (no parse, no re-serialisation). */
-export function sendJson(c: Context, body: string, status: 200 = 200): Response {
-  return c.body(body, status, { "Content-Type": "application/json" });
+/**
+ * A read answer: stored JSON sent as is (no parse, no re-serialisation), with an ETag of its
+ * bytes; a matching If-None-Match gets 304. Private API: clients may keep it but must revalidate.
+ */
+export function sendJson(c: Context, body: string): Response {
+  const etag = `"${fnv64(body)}"`;
+  const headers = { "Content-Type": "application/json", ETag: etag, "Cache-Control": "private, no-cache" };
+  const ifNoneMatch = c.req.header("If-None-Match");
+  if (ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+    return c.body(null, 304, headers);
+  }
+  return c.body(body, 200, headers);
 }

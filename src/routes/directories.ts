@@ -4,7 +4,6 @@ import { requireAdminKey, requireApiKey } from "../http/auth";
 import { ApiError, notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
-import { KvReader } from "../read/kv-reader";
 import { emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
 import { listFromUpstream, readClient, readThrough, relay } from "../read/read-through";
 import { isServable } from "../read/records";
@@ -18,10 +17,11 @@ const REGISTRY_MARKER = kvKeys.syncMarker("registry");
 
 directories.get("/", requireApiKey, async (c) => {
   const q = parseQuery(c, DirectoriesQuery);
-  const kv = new KvReader(c.env.CACHE);
+  const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   // Until a complete listing of WorkOS's directories has been taken, WorkOS answers.
-  const fromUpstream = async () => c.json(await listFromUpstream(c, "/directories", q, DirectoryList));
+  const fromUpstream = async () =>
+    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directories", q, DirectoryList)));
   if (q.search || q.domain) {
     if (pulling && !isHeld(await kv.get(REGISTRY_MARKER))) return fromUpstream();
     // Name search and domain have no KV index: the registry answers them from SQLite.
@@ -42,15 +42,18 @@ directories.get("/:id", requireApiKey, async (c) => {
   const id = c.req.param("id");
   const pulling = c.get("config").upstream !== undefined;
   const key = kvKeys.directory(id);
-  const read = await new KvReader(c.env.CACHE).getMany(pulling ? [key, kvKeys.syncMarker(id)] : [key]);
+  const read = await c.get("kv").getMany(pulling ? [key, kvKeys.syncMarker(id)] : [key]);
   const value = read.get(key);
   if (isServable(value)) {
     if (!pulling || isHeld(read.get(kvKeys.syncMarker(id)))) return sendJson(c, value);
     // Held only in part: its counts come from WorkOS until the backfill completes.
-    return c.json(await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, id));
+    return sendJson(
+      c,
+      JSON.stringify(await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, id)),
+    );
   }
   if (value) throw notFound("Directory", id);
-  return c.json(await readThroughDirectory(c, id));
+  return sendJson(c, JSON.stringify(await readThroughDirectory(c, id)));
 });
 
 const readThroughDirectory = (c: Context<AppEnv>, id: string) =>

@@ -5,7 +5,6 @@ import { requireApiKey } from "../http/auth";
 import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
-import { KvReader } from "../read/kv-reader";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "../read/lists";
 import { listFromUpstream, readThrough } from "../read/read-through";
 import { isServable } from "../read/records";
@@ -20,10 +19,10 @@ groups.use(requireApiKey);
 groups.get("/", async (c) => {
   const q = parseQuery(c, GroupsQuery);
   if (!q.directory && !q.user) throw scopeRequired("directory", "user");
-  const kv = new KvReader(c.env.CACHE);
+  const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   const fromUpstream = async (directoryId?: string) =>
-    c.json(await listFromUpstream(c, "/directory_groups", q, GroupList, directoryId));
+    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directory_groups", q, GroupList, directoryId)));
 
   if (q.user) {
     // A user's groups are embedded in its record: one read holds the whole list (plus, when
@@ -49,7 +48,7 @@ groups.get("/", async (c) => {
 
 groups.get("/:id", async (c) => {
   const id = c.req.param("id");
-  const value = await new KvReader(c.env.CACHE).get(kvKeys.group(id));
+  const value = await c.get("kv").get(kvKeys.group(id));
   if (isServable(value)) return sendJson(c, value);
   if (value) throw notFound("Directory Group", id);
   const group = await readThrough(
@@ -59,5 +58,5 @@ groups.get("/:id", async (c) => {
     (client) => client.getGroup(id),
     (g) => ({ directoryId: g.directory_id, records: { groups: [g] } }),
   );
-  return c.json(group);
+  return sendJson(c, JSON.stringify(group));
 });

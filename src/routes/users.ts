@@ -5,7 +5,6 @@ import { requireApiKey } from "../http/auth";
 import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
-import { KvReader } from "../read/kv-reader";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
 import { listFromUpstream, readThrough } from "../read/read-through";
 import { isServable } from "../read/records";
@@ -22,11 +21,11 @@ const directoryOf = (json: string | null | undefined) =>
 users.get("/", async (c) => {
   const q = parseQuery(c, UsersQuery);
   if (!q.directory && !q.group) throw scopeRequired("directory", "group");
-  const kv = new KvReader(c.env.CACHE);
+  const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
   const fromUpstream = async (directoryId?: string) =>
-    c.json(await listFromUpstream(c, "/directory_users", q, UserList, directoryId));
+    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directory_users", q, UserList, directoryId)));
 
   if (q.directory && (q.email || q.idp_id)) {
     // Exact lookups: (1) the lookup sets, the sync marker and cursor records, (2) the users.
@@ -66,7 +65,7 @@ users.get("/", async (c) => {
 
 users.get("/:id", async (c) => {
   const id = c.req.param("id");
-  const value = await new KvReader(c.env.CACHE).get(kvKeys.user(id));
+  const value = await c.get("kv").get(kvKeys.user(id));
   if (isServable(value)) return sendJson(c, value);
   if (value) throw notFound("Directory User", id);
   const user = await readThrough(
@@ -76,5 +75,5 @@ users.get("/:id", async (c) => {
     (client) => client.getUser(id),
     (u) => ({ directoryId: u.directory_id, records: { users: [u] } }),
   );
-  return c.json(user);
+  return sendJson(c, JSON.stringify(user));
 });

@@ -243,3 +243,34 @@ describe("bounded cost at size", () => {
     expect(body.data.map((u) => u.id)).toEqual(Array.from({ length: 100 }, (_, k) => id(1499 - k)));
   });
 });
+
+describe("HTTP caching", () => {
+  it("tags every read with an ETag and answers If-None-Match with 304", async () => {
+    for (const path of [
+      `/directories/${D1}`,
+      `/directory_users?directory=${D1}&limit=5`,
+      `/directory_groups?user=${uid(0)}`,
+    ]) {
+      const res = await get(path);
+      const etag = res.headers.get("etag");
+      expect(etag, path).toMatch(/^"[0-9a-f]{16}"$/);
+      expect(res.headers.get("cache-control")).toBe("private, no-cache");
+      const again = await get(path, READ_KEY, { "If-None-Match": etag as string });
+      expect(again.status, path).toBe(304);
+      expect(await again.text()).toBe("");
+      expect(again.headers.get("etag")).toBe(etag);
+      expect((await get(path, READ_KEY, { "If-None-Match": '"0000000000000000"' })).status).toBe(200);
+    }
+  });
+
+  it("serves repeated reads from the isolate's memory without KV operations", async () => {
+    const first = await get(`/directory_users/${uid(9)}`);
+    expect(Number(first.headers.get("x-kv-operations"))).toBeLessThanOrEqual(1);
+    const second = await get(`/directory_users/${uid(9)}`);
+    expect(second.headers.get("x-kv-operations")).toBe("0");
+    const list = await get(`/directory_users?directory=${D1}&limit=100`);
+    expect(Number(list.headers.get("x-kv-operations"))).toBeLessThanOrEqual(3);
+    const listAgain = await get(`/directory_users?directory=${D1}&limit=100`);
+    expect(listAgain.headers.get("x-kv-operations")).toBe("0");
+  });
+});
