@@ -3,6 +3,8 @@ import { requestId } from "hono/request-id";
 import { type Config, loadConfig } from "./config";
 import type { Env } from "./env";
 import { ApiError, errorResponse } from "./http/errors";
+import { log } from "./log";
+import { openApiDocument } from "./openapi";
 import { KvReader } from "./read/kv-reader";
 import { memoryTier } from "./read/memory-tier";
 import { admin } from "./routes/admin";
@@ -20,6 +22,26 @@ export const app = new Hono<AppEnv>();
 
 // Echoes a caller's X-Request-ID (as WorkOS's emulator does) or mints one, on every answer.
 app.use(requestId({ headerName: "X-Request-ID", generator: () => `req_${crypto.randomUUID()}` }));
+
+// One line per request: no query string (it can hold an email), no headers, no body.
+app.use(async (c, next) => {
+  const started = Date.now();
+  await next();
+  log.info("request", {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    path: c.req.path,
+    status: c.res.status,
+    ms: Date.now() - started,
+    kvOps: c.get("kv")?.ops ?? 0,
+  });
+});
+
+// Liveness for load balancers and monitors: no auth, no secrets, no storage.
+app.get("/health", (c) =>
+  c.json({ status: loadConfig(c.env).ok ? "ok" : "misconfigured" }, loadConfig(c.env).ok ? 200 : 503),
+);
+app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
 app.use(async (c, next) => {
   const loaded = loadConfig(c.env);

@@ -7,6 +7,7 @@ import type { RegistryEntry } from "../registry/object";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
+import type { DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
 import { WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
 import { applyEvent } from "./apply";
@@ -14,7 +15,7 @@ import type { DirtyKey } from "./model";
 import { kvKeyOf, materialize } from "./projection";
 import { pulled, userOf } from "./pulled";
 import { SqliteStore } from "./sqlite-store";
-import { Crawler, type SyncStatus } from "./sync";
+import { Crawler } from "./sync";
 
 /** Event ids are remembered this long (WorkOS retries for 3 days; the Events API keeps 30). */
 const SEEN_RETENTION_MS = 30 * 24 * 3600 * 1000;
@@ -100,7 +101,7 @@ export class DirectoryObject extends DurableObject<Env> {
     return status;
   }
 
-  async syncStatus(): Promise<SyncStatus & { pullEnabled: boolean }> {
+  async syncStatus(): Promise<SyncReport> {
     return { ...this.crawler.status(), held: this.held(), pullEnabled: this.pullEnabled() };
   }
 
@@ -141,8 +142,8 @@ export class DirectoryObject extends DurableObject<Env> {
     await scheduleAlarm(this.ctx.storage, at);
   }
 
-  /** Counts and queue depth, for tests and status. */
-  async status() {
+  /** Counts, last event, sync and queue depth (GET /admin/status). */
+  async status(): Promise<DirectoryStatus> {
     return {
       directoryId: this.store.getMeta("directory_id"),
       counts: this.store.counts(),

@@ -1,5 +1,6 @@
 import type { DsyncEvent } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
+import type { SyncStatus } from "../schemas/ops";
 import { UpstreamError, type WorkOSClient } from "../upstream/client";
 import { pulled, userOf } from "./pulled";
 import type { SqliteStore } from "./sqlite-store";
@@ -11,26 +12,7 @@ export const USERS_INTERVAL_MS = 260;
 /** After the client's own retries give up, the crawl resumes later, backing off to 5 minutes. */
 const RESUME_BACKOFF_MS = [5_000, 15_000, 60_000, 300_000];
 
-export type Phase = "directory" | "groups" | "users" | "members" | "sweep" | "done";
-
-export interface SyncStatus {
-  generation: number;
-  state: "idle" | "running" | "complete" | "failed";
-  reason: string | null;
-  phase: Phase;
-  /** Where the current phase resumes (an object id), and for `members` which group. */
-  cursor: string | null;
-  group: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  pages: number;
-  counts: { directories: number; users: number; groups: number; memberships: number; removed: number };
-  lastError: string | null;
-  lastErrorAt: string | null;
-  failures: number;
-  /** Whether the cache has held this directory fully at least once (lists are served from KV). */
-  held: boolean;
-}
+export type Phase = SyncStatus["phase"];
 
 const initial = (): SyncStatus => ({
   generation: 0,

@@ -1,4 +1,8 @@
+import type { FlushReport } from "../schemas/ops";
 import { type Manifest, splitIntoChunks } from "./chunks";
+
+export type { FlushReport };
+
 import { fnv64, kvKeys } from "./keys";
 
 /** What a dirty mark turns into when it is flushed. */
@@ -23,17 +27,6 @@ CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT N
 CREATE TABLE IF NOT EXISTS outbox_chunks (index_key TEXT NOT NULL, chunk_key TEXT NOT NULL, PRIMARY KEY (index_key, chunk_key));
 CREATE TABLE IF NOT EXISTS outbox_garbage (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
-
-export interface FlushReport {
-  written: number;
-  deleted: number;
-  /** When the next flush should run (ms epoch), or null when nothing is left. */
-  next: number | null;
-  /** Same-key writes less than a second apart (must stay 0; measured, not assumed). */
-  tooSoon: number;
-  /** Marks still waiting after this flush. */
-  pending: number;
-}
 
 /**
  * The only path from a Durable Object's state to KV. Marks are recorded in the same

@@ -108,6 +108,19 @@ export class RegistryObject extends DurableObject<Env> {
     );
   }
 
+  /** Known directories and the schedule's bookmarks, for GET /admin/status. */
+  async overview(): Promise<{ ids: string[]; eventsCursor: string | null; lastReconcileAt: string | null }> {
+    const last = this.meta("last_reconcile");
+    return {
+      ids: this.ctx.storage.sql
+        .exec<{ id: string }>("SELECT id FROM directories ORDER BY sort_key")
+        .toArray()
+        .map((r) => r.id),
+      eventsCursor: this.meta("events_cursor"),
+      lastReconcileAt: last ? new Date(Number(last)).toISOString() : null,
+    };
+  }
+
   /** The cron's work: Events API catch-up every time, a full reconcile when it is due. */
   async runSchedule(): Promise<ScheduleReport> {
     const client = this.client();

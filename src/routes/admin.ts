@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { requireAdminKey } from "../http/auth";
 import { ApiError } from "../http/errors";
+import type { DirectoryStatus } from "../schemas/ops";
 
 /** Operator endpoints: directory sync on demand and its progress, reconcile, Events API catch-up. */
 export const admin = new Hono<AppEnv>();
@@ -12,6 +13,19 @@ const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
     throw new ApiError(503, "pull_disabled", "Pulling from WorkOS is off: set WORKOS_API_KEY to enable sync.");
   }
 };
+
+/** Per directory: counts, last event applied and when, last sync and its result, pending KV writes. */
+admin.get("/status", async (c) => {
+  const overview = await c.env.REGISTRY.getByName("registry").overview();
+  const directories: DirectoryStatus[] = [];
+  for (const id of overview.ids) directories.push((await c.env.DIRECTORY.getByName(id).status()) as DirectoryStatus);
+  return c.json({
+    pullEnabled: c.get("config").upstream !== undefined,
+    eventsCursor: overview.eventsCursor,
+    lastReconcileAt: overview.lastReconcileAt,
+    directories,
+  });
+});
 
 admin.get("/directories/:id/sync", async (c) => {
   const id = c.req.param("id");

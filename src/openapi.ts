@@ -1,0 +1,181 @@
+import { toJsonSchema, toJsonSchemaDefs } from "@valibot/to-json-schema";
+import type * as v from "valibot";
+import { Directory } from "./schemas/directory";
+import { ErrorBody } from "./schemas/errors";
+import { EventEnvelope } from "./schemas/events";
+import { DirectoryGroup } from "./schemas/group";
+import { DirectoriesQuery, GroupsQuery, ListEnvelope, UsersQuery } from "./schemas/list";
+import { Health, Status, SyncReport, SyncStatus, WebhookAck } from "./schemas/ops";
+import { DirectoryUserWithGroups } from "./schemas/user";
+
+/**
+ * The cache's own API as OpenAPI 3.1, generated from the valibot schemas the code uses (so the
+ * document cannot drift from the shapes it describes). A test checks it against the routes.
+ */
+const SCHEMAS = {
+  Directory,
+  DirectoryList: ListEnvelope(Directory),
+  DirectoryUserWithGroups,
+  DirectoryUserList: ListEnvelope(DirectoryUserWithGroups),
+  DirectoryGroup,
+  DirectoryGroupList: ListEnvelope(DirectoryGroup),
+  Error: ErrorBody,
+  WebhookEvent: EventEnvelope,
+  WebhookAck,
+  SyncStatus: SyncReport,
+  SyncStarted: SyncStatus,
+  Status,
+  Health,
+} as const;
+
+type SchemaName = keyof typeof SCHEMAS;
+
+const ref = (name: SchemaName) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: SchemaName, description: string) => ({
+  description,
+  content: { "application/json": { schema: ref(name) } },
+});
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), json("Error", ERROR_TEXT[s] ?? "Error")]));
+const ERROR_TEXT: Record<number, string> = {
+  400: "Invalid JSON",
+  401: "Missing or wrong key, or bad signature",
+  403: "A read key on an admin route",
+  404: "Not found",
+  413: "Body over 1 MiB",
+  422: "Invalid parameters or event",
+  503: "Not configured, not recorded, or WorkOS unreachable",
+};
+
+function queryParams(schema: v.GenericSchema) {
+  const object = ("entries" in schema
+    ? schema
+    : (schema as unknown as { pipe: [v.GenericSchema] }).pipe[0]) as unknown as {
+    entries: Record<string, v.GenericSchema>;
+  };
+  return Object.entries(object.entries).map(([name, s]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema: toJsonSchema(s, { target: "draft-2020-12", errorMode: "ignore" }),
+  }));
+}
+
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+const read = (summary: string, ok: SchemaName, params: object[], errs = [401, 404, 422, 503]) => ({
+  summary,
+  security: [{ apiKey: [] }],
+  parameters: params,
+  responses: {
+    "200": json(ok, "OK (with ETag)"),
+    "304": { description: "Not modified (If-None-Match)" },
+    ...errors(...errs),
+  },
+});
+const adminOp = (summary: string, ok: SchemaName, status = "200", params: object[] = []) => ({
+  summary,
+  security: [{ adminKey: [] }],
+  parameters: params,
+  responses: { [status]: json(ok, "OK"), ...errors(401, 403, 503) },
+});
+
+let cached: object | undefined;
+
+export function openApiDocument(): object {
+  if (cached) return cached;
+  const defs = toJsonSchemaDefs(SCHEMAS, { target: "draft-2020-12", errorMode: "ignore" });
+  const schemas = JSON.parse(JSON.stringify(defs).replaceAll("#/$defs/", "#/components/schemas/")) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  for (const s of Object.values(schemas)) delete s.$schema;
+  cached = {
+    openapi: "3.1.0",
+    info: {
+      title: "WorkOS Directory Sync edge cache",
+      version: "1",
+      description: "WorkOS-compatible reads of directories, users and groups from the edge, fed by WorkOS webhooks.",
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "One of API_KEYS" },
+        adminKey: { type: "http", scheme: "bearer", description: "One of ADMIN_API_KEYS" },
+        workosSignature: { type: "apiKey", in: "header", name: "WorkOS-Signature" },
+      },
+    },
+    paths: {
+      "/directories": {
+        get: read("List directories", "DirectoryList", queryParams(DirectoriesQuery), [401, 422, 503]),
+      },
+      "/directories/{id}": {
+        get: read("Get a directory", "Directory", [idParam]),
+        delete: {
+          summary: "Delete a directory at WorkOS and purge it from the cache",
+          security: [{ adminKey: [] }],
+          parameters: [idParam],
+          responses: {
+            "202": {
+              description: "Accepted by WorkOS",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            "204": { description: "Deleted by WorkOS" },
+            ...errors(401, 403, 404, 503),
+          },
+        },
+      },
+      "/directory_users": { get: read("List directory users", "DirectoryUserList", queryParams(UsersQuery)) },
+      "/directory_users/{id}": { get: read("Get a directory user", "DirectoryUserWithGroups", [idParam]) },
+      "/directory_groups": { get: read("List directory groups", "DirectoryGroupList", queryParams(GroupsQuery)) },
+      "/directory_groups/{id}": { get: read("Get a directory group", "DirectoryGroup", [idParam]) },
+      "/webhooks/workos": {
+        post: {
+          summary: "Receive a WorkOS dsync.* webhook (2xx once recorded)",
+          security: [{ workosSignature: [] }],
+          requestBody: { required: true, content: { "application/json": { schema: ref("WebhookEvent") } } },
+          responses: {
+            "200": json("WebhookAck", "Recorded, or acknowledged and ignored"),
+            ...errors(400, 401, 413, 422, 503),
+          },
+        },
+      },
+      "/admin/status": { get: adminOp("Status of every directory", "Status") },
+      "/admin/directories/{id}/sync": {
+        get: adminOp("Sync progress of a directory", "SyncStatus", "200", [idParam]),
+        post: adminOp("Sync a directory now", "SyncStarted", "202", [idParam]),
+      },
+      "/admin/reconcile": {
+        post: {
+          ...adminOp("Reconcile every directory", "Health"),
+          responses: {
+            "200": {
+              description: "Directories listed and re-crawled",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            ...errors(401, 403, 503),
+          },
+        },
+      },
+      "/admin/events/catch-up": {
+        post: {
+          ...adminOp("Apply Events API events after the stored cursor", "Health"),
+          responses: {
+            "200": {
+              description: "Pages applied and the new cursor",
+              content: { "application/json": { schema: { type: "object" } } },
+            },
+            ...errors(401, 403, 503),
+          },
+        },
+      },
+      "/health": {
+        get: {
+          summary: "Liveness (no auth)",
+          responses: { "200": json("Health", "Up"), "503": json("Health", "Misconfigured") },
+        },
+      },
+      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+    },
+  };
+  return cached;
+}

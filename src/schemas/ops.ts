@@ -1,0 +1,70 @@
+import * as v from "valibot";
+
+/** Progress of a directory's crawl (backfill / reconcile), as GET /admin/directories/{id}/sync answers. */
+export const SyncStatus = v.object({
+  generation: v.number(),
+  state: v.picklist(["idle", "running", "complete", "failed"]),
+  reason: v.nullable(v.string()),
+  phase: v.picklist(["directory", "groups", "users", "members", "sweep", "done"]),
+  /** Where the current phase resumes (an object id), and for `members` which group. */
+  cursor: v.nullable(v.string()),
+  group: v.nullable(v.string()),
+  startedAt: v.nullable(v.string()),
+  finishedAt: v.nullable(v.string()),
+  pages: v.number(),
+  counts: v.object({
+    directories: v.number(),
+    users: v.number(),
+    groups: v.number(),
+    memberships: v.number(),
+    removed: v.number(),
+  }),
+  lastError: v.nullable(v.string()),
+  lastErrorAt: v.nullable(v.string()),
+  failures: v.number(),
+  /** Whether the cache has held this directory fully at least once (lists are served from KV). */
+  held: v.boolean(),
+});
+export type SyncStatus = v.InferOutput<typeof SyncStatus>;
+
+export const SyncReport = v.object({ ...SyncStatus.entries, pullEnabled: v.boolean() });
+export type SyncReport = v.InferOutput<typeof SyncReport>;
+
+/** What one flush of a writer's outbox to KV did. */
+export const FlushReport = v.object({
+  written: v.number(),
+  deleted: v.number(),
+  /** When the next flush should run (ms epoch), or null when nothing is left. */
+  next: v.nullable(v.number()),
+  /** Same-key writes less than a second apart (must stay 0; measured, not assumed). */
+  tooSoon: v.number(),
+  /** Marks still waiting after this flush. */
+  pending: v.number(),
+});
+export type FlushReport = v.InferOutput<typeof FlushReport>;
+
+/** One directory in GET /admin/status. */
+export const DirectoryStatus = v.object({
+  directoryId: v.nullable(v.string()),
+  counts: v.object({ active: v.number(), inactive: v.number(), groups: v.number() }),
+  pendingKvWrites: v.number(),
+  kvSameKeyWritesUnderOneSecond: v.number(),
+  lastEvent: v.nullable(v.object({ id: v.string(), event: v.string(), outcome: v.string(), at: v.number() })),
+  lastFlush: v.nullable(v.object({ at: v.number(), ...FlushReport.entries })),
+  sync: SyncReport,
+});
+export type DirectoryStatus = v.InferOutput<typeof DirectoryStatus>;
+
+export const Status = v.object({
+  pullEnabled: v.boolean(),
+  eventsCursor: v.nullable(v.string()),
+  lastReconcileAt: v.nullable(v.string()),
+  directories: v.array(DirectoryStatus),
+});
+
+export const Health = v.object({ status: v.picklist(["ok", "misconfigured"]) });
+
+export const WebhookAck = v.object({
+  status: v.picklist(["applied", "stale", "duplicate", "acknowledged", "ignored"]),
+  event_id: v.string(),
+});

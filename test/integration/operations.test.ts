@@ -1,0 +1,119 @@
+import { env, exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/app";
+import { directory, event, user } from "../support/events";
+import { READ_KEY, TEST_SETTINGS, WEBHOOK_SECRET } from "../support/settings";
+import { deliver, get, settle } from "../support/worker";
+
+const ADMIN = "sk_test_ops_admin";
+const withAdmin = { ...env, ADMIN_API_KEYS: ADMIN };
+
+describe("operations", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("GET /health answers without auth or storage, and says when settings are broken", async () => {
+    const res = await exports.default.fetch("http://cache/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+    const broken = await app.request("/health", {}, { ...env, API_KEYS: "a,,b" });
+    expect(broken.status).toBe(503);
+    expect(await broken.json()).toEqual({ status: "misconfigured" });
+  });
+
+  it("GET /openapi.json describes exactly the routes that exist", async () => {
+    const doc = (await (await get("/openapi.json", null)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    const routed = [
+      ...new Set(
+        app.routes
+          .filter((r) => r.method !== "ALL")
+          .map((r) => `${r.method} ${r.path.replace(/\/$/, "").replace(/:(\w+)/g, "{$1}") || "/"}`),
+      ),
+    ].sort();
+    expect(documented).toEqual(routed);
+    expect(doc.components.schemas.DirectoryUserWithGroups).toMatchObject({
+      type: "object",
+      required: expect.arrayContaining(["groups"]),
+    });
+    expect(JSON.stringify(doc)).not.toContain("#/$defs/");
+  });
+
+  it("GET /admin/status reports each directory's counts, last event, sync and pending writes", async () => {
+    const D = "directory_01STATUS";
+    await deliver(event("dsync.activated", directory(D)));
+    const u = event("dsync.user.created", user("directory_user_st1", D));
+    await deliver(u);
+    await settle(D);
+    const res = await app.request("/admin/status", { headers: { Authorization: `Bearer ${ADMIN}` } }, withAdmin);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      pullEnabled: boolean;
+      directories: {
+        directoryId: string;
+        counts: unknown;
+        lastEvent: { id: string };
+        pendingKvWrites: number;
+        sync: { pullEnabled: boolean };
+      }[];
+    };
+    expect(body.pullEnabled).toBe(false);
+    const mine = body.directories.find((d) => d.directoryId === D);
+    expect(mine).toMatchObject({
+      counts: { active: 1, inactive: 0, groups: 0 },
+      lastEvent: { id: u.id },
+      pendingKvWrites: 0,
+      sync: { pullEnabled: false },
+    });
+    const asReader = await app.request(
+      "/admin/status",
+      { headers: { Authorization: `Bearer ${READ_KEY}` } },
+      withAdmin,
+    );
+    expect(asReader.status).toBe(403);
+  });
+
+  it("logs one JSON line per request with its request id, and never a secret or a body", async () => {
+    const lines: string[] = [];
+    for (const method of ["log", "warn", "error"] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    }
+    const secretBody = JSON.stringify(
+      event("dsync.user.created", user("directory_user_logged", "directory_01LOGS", { first_name: "Confidential" })),
+    );
+    await deliver(secretBody);
+    await deliver(secretBody, { secret: "whsec_wrong_secret_value" });
+    await get("/directory_users?directory=directory_01LOGS&email=person@example.com");
+    await get("/directories", "sk_wrong_key_value");
+    await app.request(
+      "/directories",
+      { headers: { Authorization: `Bearer ${READ_KEY}` } },
+      { ...env, API_KEYS: "sk_bad key" },
+    );
+    expect(lines.length).toBeGreaterThan(4);
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const requests = parsed.filter((l) => l.msg === "request");
+    expect(requests.length).toBeGreaterThanOrEqual(5);
+    for (const r of requests) expect(r.requestId).toMatch(/^req_/);
+    const all = lines.join("\n");
+    for (const secret of [
+      ...Object.values(TEST_SETTINGS),
+      READ_KEY,
+      "sk_test_reader_two",
+      WEBHOOK_SECRET,
+      "whsec_test_previous",
+      "whsec_wrong_secret_value",
+      "sk_wrong_key_value",
+      "Confidential",
+      "person@example.com",
+    ]) {
+      if (secret.length > 4 && !/^\d+$/.test(secret)) expect(all).not.toContain(secret);
+    }
+  });
+});
