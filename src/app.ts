@@ -1,12 +1,11 @@
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import { type Config, loadConfig } from "./config";
 import type { Env } from "./env";
 import { ApiError, errorResponse } from "./http/errors";
 import { log } from "./log";
 import { openApiDocument } from "./openapi";
 import { KvReader } from "./read/kv-reader";
-import { memoryTier } from "./read/memory-tier";
+import { type Answer, memoryTier } from "./read/memory-tier";
 import { admin } from "./routes/admin";
 import { directories } from "./routes/directories";
 import { groups } from "./routes/groups";
@@ -15,25 +14,32 @@ import { webhooks } from "./routes/webhooks";
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { requestId: string; config: Config; kv: KvReader };
+  Variables: { requestId: string; config: Config; kv: KvReader; answer?: Answer };
 };
 
 export const app = new Hono<AppEnv>();
 
-// Echoes a caller's X-Request-ID (as WorkOS's emulator does) or mints one, on every answer.
-app.use(requestId({ headerName: "X-Request-ID", generator: () => `req_${crypto.randomUUID()}` }));
+/** An incoming X-Request-ID worth echoing (as WorkOS's emulator does): short and plain. */
+const REQUEST_ID = /^[\w\-.:=]{1,255}$/;
 
-// One line per request: no query string (it can hold an email), no headers, no body.
+// Every answer carries X-Request-ID (the caller's, or a new one); every request gets one log
+// line: no query string (it can hold an email), no headers, no body.
 app.use(async (c, next) => {
   const started = Date.now();
+  const incoming = c.req.header("X-Request-ID");
+  const id = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID()}`;
+  c.set("requestId", id);
   await next();
+  c.res.headers.set("X-Request-ID", id);
+  const kvOps = c.get("kv")?.ops;
+  if (kvOps !== undefined) c.res.headers.set("X-KV-Operations", String(kvOps));
   log.info("request", {
-    requestId: c.get("requestId"),
+    requestId: id,
     method: c.req.method,
     path: c.req.path,
     status: c.res.status,
     ms: Date.now() - started,
-    kvOps: c.get("kv")?.ops ?? 0,
+    kvOps: kvOps ?? 0,
   });
 });
 
@@ -58,8 +64,7 @@ app.use(async (c, next) => {
     }
   });
   c.set("kv", kv);
-  await next();
-  c.header("X-KV-Operations", String(kv.ops));
+  return next();
 });
 
 app.route("/directories", directories);

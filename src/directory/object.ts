@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { type FlushReport, Outbox, scheduleAlarm } from "../kv/outbox";
+import { alarmFired, type FlushReport, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
 import type { RegistryEntry } from "../registry/object";
 import type { Directory } from "../schemas/directory";
@@ -156,6 +156,7 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   override async alarm() {
+    alarmFired(this.ctx.storage);
     const started = Date.now();
     await this.flushKv(started);
     const directoryId = this.store.getMeta("directory_id");

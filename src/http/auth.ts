@@ -13,11 +13,21 @@ const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest("S
 export async function matchesAnyKey(presented: string, allowed: readonly string[]): Promise<boolean> {
   const mine = await digest(presented);
   let found = false;
-  for (const key of allowed) {
-    const theirs = await digest(key);
+  for (const theirs of await digests(allowed)) {
     if (crypto.subtle.timingSafeEqual(mine, theirs)) found = true;
   }
   return found;
+}
+
+/** Digests of the configured keys, computed once per isolate (the settings are parsed once too). */
+const configured = new WeakMap<readonly string[], Promise<Uint8Array[]>>();
+function digests(keys: readonly string[]): Promise<Uint8Array[]> {
+  let d = configured.get(keys);
+  if (!d) {
+    d = Promise.all(keys.map(digest));
+    configured.set(keys, d);
+  }
+  return d;
 }
 
 /** Bearer-key guard for the read API. Fails closed: no configured keys, no reads. */

@@ -227,8 +227,23 @@ export class Outbox {
   }
 }
 
-/** Sets the object's alarm for `at` unless one is already due sooner. */
+/**
+ * Sets the object's alarm for `at` unless one is already due sooner. The last alarm set is
+ * remembered per storage (an object's own memory) so a flood of events does not read storage
+ * for it each time; the alarm handler forgets it when it runs.
+ */
+const alarms = new WeakMap<DurableObjectStorage, number>();
 export async function scheduleAlarm(storage: DurableObjectStorage, at: number) {
-  const current = await storage.getAlarm();
-  if (current === null || current > at) await storage.setAlarm(at);
+  const known = alarms.get(storage);
+  if (known !== undefined && known <= at) return;
+  const current = known ?? (await storage.getAlarm());
+  if (current === null || current > at) {
+    await storage.setAlarm(at);
+    alarms.set(storage, at);
+  } else alarms.set(storage, current);
+}
+
+/** Call at the start of an alarm handler: the alarm that was set has fired. */
+export function alarmFired(storage: DurableObjectStorage) {
+  alarms.delete(storage);
 }

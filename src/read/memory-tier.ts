@@ -2,39 +2,43 @@
  * In-isolate memory in front of KV for read-model values (records, manifests, chunks, markers).
  *
  * Bounds, documented in the README:
- * - an entry is served as is for FRESH_MS after it was read from KV;
- * - until MAX_AGE_MS it is still served, while one background read refreshes it
- *   (stale-while-revalidate);
- * - past MAX_AGE_MS it is never served: the reader waits for KV.
- * So the tier adds at most MAX_AGE_MS to KV's own staleness. Immutable chunks (content-
- * addressed keys) never go stale. Size is bounded (entries and characters), least recently
+ * - a KV value is used as is for FRESH_MS after it was read from KV;
+ * - until MAX_AGE_MS it is still used, while one background read refreshes it
+ *   (stale-while-revalidate); past MAX_AGE_MS it is never used: the reader waits for KV;
+ * - a finished answer built from such values is reused for FRESH_MS after it was built.
+ * So an answer is at most STALENESS_BOUND_MS older than KV's own view. Immutable chunks
+ * (content-addressed keys) never go stale. Size is bounded (entries and characters), least recently
  * used first out. Isolates are evicted at will: this is a best-effort speed-up, not a store.
  */
 export const FRESH_MS = 1_000;
-export const MAX_AGE_MS = 5_000;
+export const MAX_AGE_MS = 4_000;
+export const STALENESS_BOUND_MS = MAX_AGE_MS + FRESH_MS;
 const MAX_ENTRIES = 20_000;
 const MAX_CHARS = 8_000_000;
 
-interface Entry {
-  value: string | null;
+interface Entry<V> {
+  value: V;
   loadedAt: number;
   immutable: boolean;
   refreshing: boolean;
 }
 
-export type Lookup = { value: string | null; stale: boolean } | undefined;
+export type Lookup<V = string | null> = { value: V; stale: boolean; loadedAt: number } | undefined;
 
-export class MemoryTier {
-  private readonly entries = new Map<string, Entry>();
+const sizeOfText = (v: string | null) => v?.length ?? 0;
+
+export class MemoryTier<V = string | null> {
+  private readonly entries = new Map<string, Entry<V>>();
   private chars = 0;
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly limits = { entries: MAX_ENTRIES, chars: MAX_CHARS },
+    private readonly sizeOf: (v: V) => number = sizeOfText as (v: V) => number,
   ) {}
 
   /** A servable value (fresh, or stale within the bound), or undefined if KV must be read. */
-  get(key: string): Lookup {
+  get(key: string): Lookup<V> {
     const e = this.entries.get(key);
     if (!e) return undefined;
     const age = this.now() - e.loadedAt;
@@ -45,7 +49,7 @@ export class MemoryTier {
     // Re-insert: Map iteration order is the LRU order.
     this.entries.delete(key);
     this.entries.set(key, e);
-    return { value: e.value, stale: !e.immutable && age > FRESH_MS };
+    return { value: e.value, stale: !e.immutable && age > FRESH_MS, loadedAt: e.loadedAt };
   }
 
   /** Marks a stale entry as being refreshed; false if another request already is. */
@@ -56,11 +60,12 @@ export class MemoryTier {
     return true;
   }
 
-  set(key: string, value: string | null, immutable = false) {
+  /** Stores a value read at `loadedAt` (default now); its age, not its storing, sets its bounds. */
+  set(key: string, value: V, immutable = false, loadedAt = this.now()) {
     const old = this.entries.get(key);
     if (old) this.drop(key, old);
-    this.entries.set(key, { value, loadedAt: this.now(), immutable, refreshing: false });
-    this.chars += key.length + (value?.length ?? 0);
+    this.entries.set(key, { value, loadedAt, immutable, refreshing: false });
+    this.chars += key.length + this.sizeOf(value);
     for (const [k, e] of this.entries) {
       if (this.entries.size <= this.limits.entries && this.chars <= this.limits.chars) break;
       this.drop(k, e);
@@ -76,11 +81,20 @@ export class MemoryTier {
     return this.entries.size;
   }
 
-  private drop(key: string, e: Entry) {
+  private drop(key: string, e: Entry<V>) {
     this.entries.delete(key);
-    this.chars -= key.length + (e.value?.length ?? 0);
+    this.chars -= key.length + this.sizeOf(e.value);
   }
 }
 
-/** The isolate's tier, shared by every request it serves. */
+/** The isolate's tier of KV values, shared by every request it serves. */
 export const memoryTier = new MemoryTier();
+
+/** A finished read answer: its bytes and their ETag. */
+export interface Answer {
+  body: string;
+  etag: string;
+}
+
+/** Finished answers by URL, reused while fresh (FRESH_MS after they were built). */
+export const answerTier = new MemoryTier<Answer>(Date.now, { entries: 2_000, chars: 16_000_000 }, (a) => a.body.length);

@@ -3,7 +3,7 @@ import { loadConfig } from "../config";
 import { sortKeyOf } from "../directory/model";
 import type { Env } from "../env";
 import { kvKeys } from "../kv/keys";
-import { type FlushReport, type KvWrite, Outbox, scheduleAlarm } from "../kv/outbox";
+import { alarmFired, type FlushReport, type KvWrite, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf, EVENT_DATA } from "../schemas/events";
@@ -224,6 +224,7 @@ export class RegistryObject extends DurableObject<Env> {
   }
 
   override async alarm() {
+    alarmFired(this.ctx.storage);
     await this.flushKv(Date.now());
   }
 

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app";
+import { cachedAnswers } from "../http/answers";
 import { requireAdminKey, requireApiKey } from "../http/auth";
 import { ApiError, notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
@@ -15,13 +16,13 @@ export const directories = new Hono<AppEnv>();
 
 const REGISTRY_MARKER = kvKeys.syncMarker("registry");
 
-directories.get("/", requireApiKey, async (c) => {
+directories.get("/", requireApiKey, cachedAnswers, async (c) => {
   const q = parseQuery(c, DirectoriesQuery);
   const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   // Until a complete listing of WorkOS's directories has been taken, WorkOS answers.
   const fromUpstream = async () =>
-    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directories", q, DirectoryList)));
+    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directories", q, DirectoryList)), "upstream");
   if (q.search || q.domain) {
     if (pulling && !isHeld(await kv.get(REGISTRY_MARKER))) return fromUpstream();
     // Name search and domain have no KV index: the registry answers them from SQLite.
@@ -38,7 +39,7 @@ directories.get("/", requireApiKey, async (c) => {
   return pulling ? fromUpstream() : sendJson(c, listBody(emptyList()));
 });
 
-directories.get("/:id", requireApiKey, async (c) => {
+directories.get("/:id", requireApiKey, cachedAnswers, async (c) => {
   const id = c.req.param("id");
   const pulling = c.get("config").upstream !== undefined;
   const key = kvKeys.directory(id);
@@ -50,10 +51,11 @@ directories.get("/:id", requireApiKey, async (c) => {
     return sendJson(
       c,
       JSON.stringify(await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, id)),
+      "upstream",
     );
   }
   if (value) throw notFound("Directory", id);
-  return sendJson(c, JSON.stringify(await readThroughDirectory(c, id)));
+  return sendJson(c, JSON.stringify(await readThroughDirectory(c, id)), "upstream");
 });
 
 const readThroughDirectory = (c: Context<AppEnv>, id: string) =>

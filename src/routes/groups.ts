@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { sortKeyOf } from "../directory/model";
+import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
 import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
@@ -14,7 +15,7 @@ import { GroupList } from "../upstream/client";
 import { scopeRequired } from "./scope";
 
 export const groups = new Hono<AppEnv>();
-groups.use(requireApiKey);
+groups.use(requireApiKey, cachedAnswers);
 
 groups.get("/", async (c) => {
   const q = parseQuery(c, GroupsQuery);
@@ -22,7 +23,7 @@ groups.get("/", async (c) => {
   const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   const fromUpstream = async (directoryId?: string) =>
-    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directory_groups", q, GroupList, directoryId)));
+    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directory_groups", q, GroupList, directoryId)), "upstream");
 
   if (q.user) {
     // A user's groups are embedded in its record: one read holds the whole list (plus, when
@@ -58,5 +59,5 @@ groups.get("/:id", async (c) => {
     (client) => client.getGroup(id),
     (g) => ({ directoryId: g.directory_id, records: { groups: [g] } }),
   );
-  return sendJson(c, JSON.stringify(group));
+  return sendJson(c, JSON.stringify(group), "upstream");
 });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { emailKey } from "../directory/model";
+import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
 import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
@@ -13,7 +14,7 @@ import { UserList } from "../upstream/client";
 import { scopeRequired } from "./scope";
 
 export const users = new Hono<AppEnv>();
-users.use(requireApiKey);
+users.use(requireApiKey, cachedAnswers);
 
 const directoryOf = (json: string | null | undefined) =>
   json ? (JSON.parse(json) as { directory_id?: string }).directory_id : undefined;
@@ -25,7 +26,7 @@ users.get("/", async (c) => {
   const pulling = c.get("config").upstream !== undefined;
   // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
   const fromUpstream = async (directoryId?: string) =>
-    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directory_users", q, UserList, directoryId)));
+    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directory_users", q, UserList, directoryId)), "upstream");
 
   if (q.directory && (q.email || q.idp_id)) {
     // Exact lookups: (1) the lookup sets, the sync marker and cursor records, (2) the users.
@@ -75,5 +76,5 @@ users.get("/:id", async (c) => {
     (client) => client.getUser(id),
     (u) => ({ directoryId: u.directory_id, records: { users: [u] } }),
   );
-  return sendJson(c, JSON.stringify(user));
+  return sendJson(c, JSON.stringify(user), "upstream");
 });

@@ -1,7 +1,7 @@
 /** Helpers for tests running inside workerd (the vitest pool): real KV, real Durable Objects. */
 import { env, exports } from "cloudflare:workers";
 import { app } from "../../src/app";
-import { memoryTier } from "../../src/read/memory-tier";
+import { answerTier, memoryTier } from "../../src/read/memory-tier";
 import { decoded, type WebhookEvent } from "./events";
 import { READ_KEY, WEBHOOK_SECRET } from "./settings";
 import { signatureHeader } from "./sign";
@@ -48,7 +48,7 @@ export async function settle(...directoryIds: string[]) {
     for (const stub of stubs) reports.push(await stub.flushKv(clock));
     if (reports.every((r) => r.pending === 0)) {
       // What an isolate remembered may now be stale (for up to MAX_AGE_MS): start afresh.
-      memoryTier.clear();
+      forgetReads();
       return;
     }
     clock += 1100;
@@ -78,7 +78,7 @@ export function countingKv(kv: KVNamespace) {
  * returns the response and the KV operations it made.
  */
 export async function metered(path: string, key = READ_KEY) {
-  memoryTier.clear();
+  forgetReads();
   const { kv, counter } = countingKv(env.CACHE);
   const res = await app.request(path, { headers: { Authorization: `Bearer ${key}` } }, { ...env, CACHE: kv });
   return { res, ops: counter.ops, calls: counter.calls };
@@ -89,4 +89,10 @@ export function get(path: string, key: string | null = READ_KEY, headers: Record
   return exports.default.fetch(`http://cache${path}`, {
     headers: { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers },
   });
+}
+
+/** Empties the isolate's memory of reads, as if its staleness bound had passed. */
+export function forgetReads() {
+  memoryTier.clear();
+  answerTier.clear();
 }

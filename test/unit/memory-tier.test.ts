@@ -10,9 +10,9 @@ describe("memory tier", () => {
   it("serves fresh, then stale while one refresh is claimed, and never past the bound", () => {
     const { clock, tier } = clocked();
     tier.set("k", "v1");
-    expect(tier.get("k")).toEqual({ value: "v1", stale: false });
+    expect(tier.get("k")).toMatchObject({ value: "v1", stale: false });
     clock.now += FRESH_MS + 1;
-    expect(tier.get("k")).toEqual({ value: "v1", stale: true });
+    expect(tier.get("k")).toMatchObject({ value: "v1", stale: true });
     expect(tier.claimRefresh("k")).toBe(true);
     expect(tier.claimRefresh("k")).toBe(false);
     clock.now += MAX_AGE_MS;
@@ -23,10 +23,10 @@ describe("memory tier", () => {
     const { clock, tier } = clocked();
     tier.set("missing", null);
     tier.set("v1:index:x:chunk:abc", "[]", true);
-    expect(tier.get("missing")).toEqual({ value: null, stale: false });
+    expect(tier.get("missing")).toMatchObject({ value: null, stale: false });
     clock.now += MAX_AGE_MS * 10;
     expect(tier.get("missing")).toBeUndefined();
-    expect(tier.get("v1:index:x:chunk:abc")).toEqual({ value: "[]", stale: false });
+    expect(tier.get("v1:index:x:chunk:abc")).toMatchObject({ value: "[]", stale: false });
   });
 
   it("evicts least recently used entries past its size bounds", () => {
