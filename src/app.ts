@@ -22,8 +22,10 @@ export const app = new Hono<AppEnv>();
 /** An incoming X-Request-ID worth echoing (as WorkOS's emulator does): short and plain. */
 const REQUEST_ID = /^[\w\-.:=]{1,255}$/;
 
-// Every answer carries X-Request-ID (the caller's, or a new one); every request gets one log
-// line: no query string (it can hold an email), no headers, no body.
+// Every answer carries X-Request-ID (the caller's, or a new one). Every request gets one log
+// line (no query string: it can hold an email; no headers, no body): failures at info/warn,
+// successes at debug, since the platform already logs each invocation and the hot path pays
+// for every line.
 app.use(async (c, next) => {
   const started = Date.now();
   const incoming = c.req.header("X-Request-ID");
@@ -33,11 +35,12 @@ app.use(async (c, next) => {
   c.res.headers.set("X-Request-ID", id);
   const kvOps = c.get("kv")?.ops;
   if (kvOps !== undefined) c.res.headers.set("X-KV-Operations", String(kvOps));
-  log.info("request", {
+  const status = c.res.status;
+  log[status >= 500 ? "warn" : status >= 400 ? "info" : "debug"]("request", {
     requestId: id,
     method: c.req.method,
     path: c.req.path,
-    status: c.res.status,
+    status,
     ms: Date.now() - started,
     kvOps: kvOps ?? 0,
   });

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { Env } from "./env";
-import { log } from "./log";
+import { LEVELS, log, setLogLevel } from "./log";
 
 /** A comma-separated list of secrets: blanks around commas are ignored; empty means unset. */
 const SecretList = v.pipe(
@@ -44,6 +44,7 @@ const Settings = v.object({
     "https://api.workos.com",
   ),
   RECONCILE_INTERVAL_MINUTES: Minutes("360", 7 * 24 * 60),
+  LOG_LEVEL: v.optional(v.picklist(LEVELS, `must be one of ${LEVELS.join(", ")}`), "info"),
   WORKOS_WEBHOOK_SECRET: v.union([Unset, SecretList]),
   WEBHOOK_TOLERANCE_SECONDS: v.optional(
     v.pipe(
@@ -87,6 +88,7 @@ export function loadConfig(env: Env): ConfigResult {
     WORKOS_API_KEY: env.WORKOS_API_KEY,
     WORKOS_API_BASE_URL: env.WORKOS_API_BASE_URL || undefined,
     RECONCILE_INTERVAL_MINUTES: env.RECONCILE_INTERVAL_MINUTES || undefined,
+    LOG_LEVEL: env.LOG_LEVEL || undefined,
     WORKOS_WEBHOOK_SECRET: env.WORKOS_WEBHOOK_SECRET,
     WEBHOOK_TOLERANCE_SECONDS: env.WEBHOOK_TOLERANCE_SECONDS,
   });
@@ -109,6 +111,7 @@ export function loadConfig(env: Env): ConfigResult {
         problems: parsed.issues.map((i) => `${v.getDotPath(i) ?? "settings"} ${lastMessage(i)}`),
       };
   cache.set(env, result);
+  if (parsed.success) setLogLevel(parsed.output.LOG_LEVEL);
   if (result.ok && !result.config.upstream) {
     log.info("pull features off: WORKOS_API_KEY is not set (no read-through, backfill, reconcile or Events API)");
   }

@@ -13,6 +13,7 @@ export interface Env {
   WORKOS_API_KEY?: string;
   WORKOS_API_BASE_URL?: string;
   RECONCILE_INTERVAL_MINUTES?: string;
+  LOG_LEVEL?: string;
   WORKOS_WEBHOOK_SECRET?: string;
   WEBHOOK_TOLERANCE_SECONDS?: string;
 }

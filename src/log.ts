@@ -1,7 +1,18 @@
 /** Structured JSON logs, one object a line. Callers pass ids and counts, never secrets or bodies. */
 type Fields = Record<string, string | number | boolean | null | undefined>;
 
-function write(level: "info" | "warn" | "error", msg: string, fields: Fields) {
+export const LEVELS = ["debug", "info", "warn", "error"] as const;
+export type Level = (typeof LEVELS)[number];
+
+let threshold = LEVELS.indexOf("info");
+
+/** Lines below this level are dropped (LOG_LEVEL; applied once the settings are read). */
+export function setLogLevel(level: Level) {
+  threshold = LEVELS.indexOf(level);
+}
+
+function write(level: Level, msg: string, fields: Fields) {
+  if (LEVELS.indexOf(level) < threshold) return;
   const line = JSON.stringify({ level, msg, ...fields });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
@@ -9,6 +20,7 @@ function write(level: "info" | "warn" | "error", msg: string, fields: Fields) {
 }
 
 export const log = {
+  debug: (msg: string, fields: Fields = {}) => write("debug", msg, fields),
   info: (msg: string, fields: Fields = {}) => write("info", msg, fields),
   warn: (msg: string, fields: Fields = {}) => write("warn", msg, fields),
   error: (msg: string, fields: Fields = {}) => write("error", msg, fields),

@@ -7,13 +7,25 @@ import { fnv64, kvKeys } from "./keys";
 
 /** What a dirty mark turns into when it is flushed. */
 export type KvWrite =
-  | { kind: "put"; key: string; value: string; expirationTtl?: number }
+  | {
+      kind: "put";
+      key: string;
+      value: string;
+      expirationTtl?: number /** entries, for an index manifest */;
+      size?: number;
+    }
   | { kind: "delete"; key: string }
   | { kind: "index"; key: string; sortKeys: readonly string[] }
   | { kind: "call"; key: string; run: () => Promise<void> };
 
 /** KV allows one write a second per key; the outbox keeps every key under that. */
 export const SAME_KEY_INTERVAL_MS = 1000;
+/**
+ * Rebuilding a list index costs time in proportion to its size, so a big index is rewritten at
+ * most once per (size x this): during a flood the rebuild work per second stays constant
+ * (a 100k-user directory's list updates every 10 s), while small lists keep the 1 s pace.
+ */
+export const INDEX_MS_PER_ENTRY = 0.1;
 /** Superseded chunks stay readable this long, for readers holding an older manifest. */
 export const CHUNK_GRACE_MS = 10 * 60 * 1000;
 /** Bounded work per flush: KV allows 1,000 operations per invocation. */
@@ -23,7 +35,7 @@ const PARALLEL_WRITES = 25;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT NULL, at INTEGER NOT NULL, size INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS outbox_chunks (index_key TEXT NOT NULL, chunk_key TEXT NOT NULL, PRIMARY KEY (index_key, chunk_key));
 CREATE TABLE IF NOT EXISTS outbox_garbage (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
 `;
@@ -90,8 +102,9 @@ export class Outbox {
     const due: { mark: string; seq: number; write: KvWrite }[] = [];
     for (const { mark, seq } of marks) {
       const last = this.lastWrite(keyOf(mark));
-      if (last && now - last.at < SAME_KEY_INTERVAL_MS) {
-        soonest(last.at + SAME_KEY_INTERVAL_MS);
+      const interval = Math.max(SAME_KEY_INTERVAL_MS, (last?.size ?? 0) * INDEX_MS_PER_ENTRY);
+      if (last && now - last.at < interval) {
+        soonest(last.at + interval);
         continue;
       }
       due.push({ mark, seq, write: materialize(mark) });
@@ -124,25 +137,30 @@ export class Outbox {
     return report;
   }
 
-  private lastWrite(key: string): { hash: string; at: number } | null {
+  private lastWrite(key: string): { hash: string; at: number; size: number } | null {
     return (
       this.sql
-        .exec<{ hash: string; at: number }>("SELECT hash, at FROM outbox_written WHERE key = ?", key)
+        .exec<{ hash: string; at: number; size: number }>(
+          "SELECT hash, at, size FROM outbox_written WHERE key = ?",
+          key,
+        )
         .toArray()[0] ?? null
     );
   }
 
-  private recordWrite(key: string, hash: string, now: number, report: FlushReport) {
+  private recordWrite(key: string, hash: string, now: number, report: FlushReport, size = 0) {
     const last = this.lastWrite(key);
     if (last && now - last.at < SAME_KEY_INTERVAL_MS) {
       report.tooSoon += 1;
       this.tooSoonTotal += 1;
     }
     this.sql.exec(
-      "INSERT INTO outbox_written (key, hash, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, at = excluded.at",
+      `INSERT INTO outbox_written (key, hash, at, size) VALUES (?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, at = excluded.at, size = excluded.size`,
       key,
       hash,
       now,
+      size,
     );
   }
 
@@ -163,7 +181,7 @@ export class Outbox {
         const hash = fnv64(w.value);
         if (this.lastWrite(w.key)?.hash === hash) return 0;
         await this.kv.put(w.key, w.value, w.expirationTtl ? { expirationTtl: w.expirationTtl } : undefined);
-        this.recordWrite(w.key, hash, now, report);
+        this.recordWrite(w.key, hash, now, report, w.size);
         report.written += 1;
         return 1;
       }
@@ -197,7 +215,11 @@ export class Outbox {
       report.written += 1;
       ops += 1;
     }
-    ops += await this.perform({ kind: "put", key, value: JSON.stringify(manifest) }, now, report);
+    ops += await this.perform(
+      { kind: "put", key, value: JSON.stringify(manifest), size: sortKeys.length },
+      now,
+      report,
+    );
     this.retire(key, live, now);
     return ops;
   }

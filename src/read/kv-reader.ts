@@ -6,7 +6,7 @@ const isImmutable = (key: string) => key.includes(":chunk:");
 /**
  * KV access for one request, through the isolate's memory tier, counting the KV operations it
  * really makes (a bulk get is one). The count backs the cost guarantees (GET by id <= 1, list
- * page <= 3) in tests and the benchmark, and is reported in Server-Timing.
+ * page <= 3) in tests and the benchmark, and is reported as X-KV-Operations.
  */
 export class KvReader {
   ops = 0;

@@ -3,6 +3,7 @@ export const TEST_SETTINGS = {
   API_KEYS: "sk_test_reader_one,sk_test_reader_two",
   WORKOS_WEBHOOK_SECRET: "whsec_test_current,whsec_test_previous",
   WEBHOOK_TOLERANCE_SECONDS: "180",
+  LOG_LEVEL: "debug",
 } as const;
 
 export const READ_KEY = "sk_test_reader_one";

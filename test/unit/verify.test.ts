@@ -93,3 +93,15 @@ describe("WorkOS-Signature verification", () => {
     expect(parseSignatureHeader(` t=1 ,  v1=ab , x=y`)).toEqual({ t: "1", v1: ["ab"] });
   });
 });
+
+describe("API key comparison", () => {
+  it("matches only the exact key, whatever the length or shared prefix", async () => {
+    const { constantTimeEqual, matchesAnyKey } = await import("../../src/http/auth");
+    expect(constantTimeEqual("sk_live_abc", "sk_live_abc")).toBe(true);
+    for (const guess of ["", "s", "sk_live_ab", "sk_live_abd", "sk_live_abcd", "SK_LIVE_ABC", "sk_live_abc\u0000"]) {
+      expect(constantTimeEqual(guess, "sk_live_abc"), JSON.stringify(guess)).toBe(false);
+    }
+    expect(matchesAnyKey("k2", ["k1", "k2", "k3"])).toBe(true);
+    expect(matchesAnyKey("k4", ["k1", "k2", "k3"])).toBe(false);
+  });
+});
