@@ -5,7 +5,7 @@ import { ErrorBody } from "./schemas/errors";
 import { EventEnvelope } from "./schemas/events";
 import { DirectoryGroup } from "./schemas/group";
 import { DirectoriesQuery, GroupsQuery, ListEnvelope, UsersQuery } from "./schemas/list";
-import { Health, Status, SyncReport, SyncStatus, WebhookAck } from "./schemas/ops";
+import { CatchUpReport, Health, ReconcileReport, Status, SyncReport, SyncStatus, WebhookAck } from "./schemas/ops";
 import { DirectoryUserWithGroups } from "./schemas/user";
 
 /**
@@ -26,6 +26,8 @@ const SCHEMAS = {
   SyncStarted: SyncStatus,
   Status,
   Health,
+  ReconcileReport,
+  CatchUpReport,
 } as const;
 
 type SchemaName = keyof typeof SCHEMAS;
@@ -144,30 +146,8 @@ export function openApiDocument(): object {
         get: adminOp("Sync progress of a directory", "SyncStatus", "200", [idParam]),
         post: adminOp("Sync a directory now", "SyncStarted", "202", [idParam]),
       },
-      "/admin/reconcile": {
-        post: {
-          ...adminOp("Reconcile every directory", "Health"),
-          responses: {
-            "200": {
-              description: "Directories listed and re-crawled",
-              content: { "application/json": { schema: { type: "object" } } },
-            },
-            ...errors(401, 403, 503),
-          },
-        },
-      },
-      "/admin/events/catch-up": {
-        post: {
-          ...adminOp("Apply Events API events after the stored cursor", "Health"),
-          responses: {
-            "200": {
-              description: "Pages applied and the new cursor",
-              content: { "application/json": { schema: { type: "object" } } },
-            },
-            ...errors(401, 403, 503),
-          },
-        },
-      },
+      "/admin/reconcile": { post: adminOp("Reconcile every directory", "ReconcileReport") },
+      "/admin/events/catch-up": { post: adminOp("Apply Events API events after the stored cursor", "CatchUpReport") },
       "/health": {
         get: {
           summary: "Liveness (no auth)",

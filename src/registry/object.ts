@@ -7,6 +7,7 @@ import { alarmFired, type FlushReport, type KvWrite, Outbox, scheduleAlarm } fro
 import { log } from "../log";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf, EVENT_DATA } from "../schemas/events";
+import type { CatchUpReport, ReconcileReport } from "../schemas/ops";
 import { WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
 import { decodeEvent } from "../webhooks/decode";
@@ -271,16 +272,6 @@ const MAX_EVENT_PAGES = 20;
 /** With no cursor yet, the first catch-up starts this far back. */
 const FIRST_LOOKBACK_MS = 60 * 60 * 1000;
 
-export interface CatchUpReport {
-  pages: number;
-  applied: number;
-  skipped: number;
-  cursor: string | null;
-}
-export interface ReconcileReport {
-  directories: number;
-  removed: number;
-}
 export type ScheduleReport =
   | { pullEnabled: false }
   | { pullEnabled: true; events: CatchUpReport; reconcile: ReconcileReport | null };

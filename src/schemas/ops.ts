@@ -68,3 +68,16 @@ export const WebhookAck = v.object({
   status: v.picklist(["applied", "stale", "duplicate", "acknowledged", "ignored"]),
   event_id: v.string(),
 });
+
+/** What POST /admin/events/catch-up (and the cron) did with the Events API. */
+export const CatchUpReport = v.object({
+  pages: v.number(),
+  applied: v.number(),
+  skipped: v.number(),
+  cursor: v.nullable(v.string()),
+});
+export type CatchUpReport = v.InferOutput<typeof CatchUpReport>;
+
+/** What POST /admin/reconcile (and the cron) did: directories listed at WorkOS, and removed. */
+export const ReconcileReport = v.object({ directories: v.number(), removed: v.number() });
+export type ReconcileReport = v.InferOutput<typeof ReconcileReport>;
