@@ -19,8 +19,6 @@ import { Crawler } from "./sync";
 
 /** Event ids are remembered this long (WorkOS retries for 3 days; the Events API keeps 30). */
 const SEEN_RETENTION_MS = 30 * 24 * 3600 * 1000;
-/** After a failed flush, try again this much later (the marks stay until written). */
-const FLUSH_RETRY_MS = 5000;
 /** An alarm crawls in slices of this length, flushing between them so reads keep up. */
 const CRAWL_SLICE_MS = 5_000;
 const ALARM_BUDGET_MS = 25_000;
@@ -183,21 +181,15 @@ export class DirectoryObject extends DurableObject<Env> {
     if (!directoryId) return { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
     this.store.forgetSeenBefore(now - SEEN_RETENTION_MS);
     const held = this.held();
-    try {
-      const report = await this.outbox.flush(
-        now,
-        (mark) => kvKeyOf(directoryId, mark as DirtyKey),
-        (mark) => materialize(this.store, directoryId, mark as DirtyKey, held, () => this.notifyRegistry(directoryId)),
-      );
-      this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
-      if (report.next !== null) await scheduleAlarm(this.ctx.storage, report.next);
-      return report;
-    } catch (err) {
-      // Never let the alarm throw: its retries are capped, and the marks must outlive them.
-      log.error("kv flush failed", { directoryId, error: String(err) });
-      await scheduleAlarm(this.ctx.storage, now + FLUSH_RETRY_MS);
-      return { written: 0, deleted: 0, next: now + FLUSH_RETRY_MS, tooSoon: 0, pending: this.outbox.pending() };
-    }
+    const report = await this.outbox.flushAndSchedule(
+      this.ctx.storage,
+      now,
+      (mark) => kvKeyOf(directoryId, mark as DirtyKey),
+      (mark) => materialize(this.store, directoryId, mark as DirtyKey, held, () => this.notifyRegistry(directoryId)),
+      { directoryId },
+    );
+    this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
+    return report;
   }
 
   private pullEnabled(): boolean {

@@ -161,7 +161,7 @@ export class Crawler {
             n.cursor = page.list_metadata.after;
             if (!n.cursor) {
               n.phase = "members";
-              n.group = this.nextGroup(gen, null);
+              n.group = this.nextGroup(null);
             }
           },
         );
@@ -172,7 +172,7 @@ export class Crawler {
         const group = groupId ? this.store.group(groupId)?.data : null;
         if (!groupId || !group) {
           this.commit(s, [], (n) => {
-            n.group = groupId ? this.nextGroup(gen, groupId) : null;
+            n.group = groupId ? this.nextGroup(groupId) : null;
             n.cursor = null;
             if (!n.group) n.phase = "sweep";
           });
@@ -195,7 +195,7 @@ export class Crawler {
             n.counts.memberships += users.length;
             n.cursor = page.list_metadata.after;
             if (!n.cursor) {
-              n.group = this.nextGroup(gen, groupId);
+              n.group = this.nextGroup(groupId);
               if (!n.group) n.phase = "sweep";
             }
           },
@@ -233,7 +233,7 @@ export class Crawler {
   }
 
   /** The next group (by id) whose members this generation has yet to list. */
-  private nextGroup(_gen: number, after: string | null): string | null {
+  private nextGroup(after: string | null): string | null {
     const ids = this.store.liveGroupIds().sort();
     return ids.find((id) => after === null || id > after) ?? null;
   }

@@ -1,3 +1,4 @@
+import { log } from "../log";
 import type { FlushReport } from "../schemas/ops";
 import { type Manifest, splitIntoChunks } from "./chunks";
 
@@ -32,6 +33,8 @@ export const CHUNK_GRACE_MS = 10 * 60 * 1000;
 const MAX_MARKS_PER_FLUSH = 200;
 const MAX_WRITES_PER_FLUSH = 600;
 const PARALLEL_WRITES = 25;
+/** After a failed flush, try again this much later (the marks stay until written). */
+const FLUSH_RETRY_MS = 5000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -82,6 +85,29 @@ export class Outbox {
     const run = this.running.then(() => this.flushOnce(now, keyOf, materialize));
     this.running = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A flush as an object's alarm runs it: writes what is due, then sets the alarm for what is
+   * left. A failure is logged and retried later, never thrown: alarm retries are capped, and the
+   * marks must outlive them.
+   */
+  async flushAndSchedule(
+    storage: DurableObjectStorage,
+    now: number,
+    keyOf: (mark: string) => string,
+    materialize: (mark: string) => KvWrite,
+    context: Record<string, string>,
+  ): Promise<FlushReport> {
+    try {
+      const report = await this.flush(now, keyOf, materialize);
+      if (report.next !== null) await scheduleAlarm(storage, report.next);
+      return report;
+    } catch (err) {
+      log.error("kv flush failed", { ...context, error: String(err) });
+      await scheduleAlarm(storage, now + FLUSH_RETRY_MS);
+      return { written: 0, deleted: 0, next: now + FLUSH_RETRY_MS, tooSoon: 0, pending: this.pending() };
+    }
   }
 
   private async flushOnce(

@@ -3,9 +3,11 @@ import type * as v from "valibot";
 import type { AppEnv } from "../app";
 import type { PulledRecords } from "../directory/object";
 import { ApiError, notFound } from "../http/errors";
+import { sendJson } from "../http/query";
 import { log } from "../log";
 import { type Query, UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
+import { isServable } from "./records";
 
 /** Upstream 404s are remembered this long, so a storm of unknown ids does not reach WorkOS. */
 export const MISS_TTL_MS = 30_000;
@@ -111,4 +113,19 @@ function unavailable(c: Context<AppEnv>, err: unknown): ApiError {
       "Retry-After": "5",
     },
   );
+}
+
+/** GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS. */
+export async function recordOrReadThrough<T extends { id: string }>(
+  c: Context<AppEnv>,
+  kvKey: string,
+  kind: Kind,
+  id: string,
+  fetchOne: (client: WorkOSClient) => Promise<T>,
+  keep: (record: T) => { directoryId: string; records: PulledRecords },
+): Promise<Response> {
+  const value = await c.get("kv").get(kvKey);
+  if (isServable(value)) return sendJson(c, value);
+  if (value) throw notFound(kind.what, id);
+  return sendJson(c, JSON.stringify(await readThrough(c, kind, id, fetchOne, keep)), "upstream");
 }

@@ -231,15 +231,9 @@ export class RegistryObject extends DurableObject<Env> {
 
   /** As DirectoryObject.flushKv: due index writes as of `now`, then the next alarm. */
   async flushKv(now: number): Promise<FlushReport> {
-    try {
-      const report = await this.outbox.flush(now, keyOf, (mark) => this.materialize(mark));
-      if (report.next !== null) await scheduleAlarm(this.ctx.storage, report.next);
-      return report;
-    } catch (err) {
-      log.error("registry kv flush failed", { error: String(err) });
-      await scheduleAlarm(this.ctx.storage, now + 5000);
-      return { written: 0, deleted: 0, next: now + 5000, tooSoon: 0, pending: this.outbox.pending() };
-    }
+    return this.outbox.flushAndSchedule(this.ctx.storage, now, keyOf, (mark) => this.materialize(mark), {
+      object: "registry",
+    });
   }
 
   private materialize(mark: string): KvWrite {

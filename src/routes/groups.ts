@@ -3,11 +3,10 @@ import type { AppEnv } from "../app";
 import { sortKeyOf } from "../directory/model";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "../read/lists";
-import { listFromUpstream, readThrough } from "../read/read-through";
+import { listFromUpstream, recordOrReadThrough } from "../read/read-through";
 import { isServable } from "../read/records";
 import type { DirectoryGroup } from "../schemas/group";
 import { GroupsQuery } from "../schemas/list";
@@ -47,17 +46,14 @@ groups.get("/", async (c) => {
   return pulling ? fromUpstream(directory) : sendJson(c, listBody(emptyList()));
 });
 
-groups.get("/:id", async (c) => {
+groups.get("/:id", (c) => {
   const id = c.req.param("id");
-  const value = await c.get("kv").get(kvKeys.group(id));
-  if (isServable(value)) return sendJson(c, value);
-  if (value) throw notFound("Directory Group", id);
-  const group = await readThrough(
+  return recordOrReadThrough(
     c,
+    kvKeys.group(id),
     { what: "Directory Group", path: "directory_groups" },
     id,
     (client) => client.getGroup(id),
     (g) => ({ directoryId: g.directory_id, records: { groups: [g] } }),
   );
-  return sendJson(c, JSON.stringify(group), "upstream");
 });

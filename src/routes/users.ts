@@ -3,12 +3,10 @@ import type { AppEnv } from "../app";
 import { emailKey } from "../directory/model";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
-import { listFromUpstream, readThrough } from "../read/read-through";
-import { isServable } from "../read/records";
+import { listFromUpstream, recordOrReadThrough } from "../read/read-through";
 import { UsersQuery } from "../schemas/list";
 import { UserList } from "../upstream/client";
 import { scopeRequired } from "./scope";
@@ -64,17 +62,14 @@ users.get("/", async (c) => {
   return pulling ? fromUpstream(directory) : sendJson(c, listBody(emptyList()));
 });
 
-users.get("/:id", async (c) => {
+users.get("/:id", (c) => {
   const id = c.req.param("id");
-  const value = await c.get("kv").get(kvKeys.user(id));
-  if (isServable(value)) return sendJson(c, value);
-  if (value) throw notFound("Directory User", id);
-  const user = await readThrough(
+  return recordOrReadThrough(
     c,
+    kvKeys.user(id),
     { what: "Directory User", path: "directory_users" },
     id,
     (client) => client.getUser(id),
     (u) => ({ directoryId: u.directory_id, records: { users: [u] } }),
   );
-  return sendJson(c, JSON.stringify(user), "upstream");
 });
