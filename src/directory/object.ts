@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { alarmFired, type FlushReport, Outbox, scheduleAlarm } from "../kv/outbox";
-import { log } from "../log";
 import type { RegistryEntry } from "../registry/object";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";

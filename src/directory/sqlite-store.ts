@@ -37,6 +37,46 @@ CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL
 CREATE INDEX IF NOT EXISTS seen_events_by_at ON seen_events (at);
 `;
 
+/**
+ * The directory's counts (served in its metadata, rewritten up to once a second) kept by
+ * triggers as rows change: counting on demand scanned every user row, and at 100k users that
+ * scan took most of the writer's time. Triggers see every write path, purge included. The
+ * INSERT seeds the counters once for a database that predates them.
+ */
+const COUNTS = `
+CREATE TABLE IF NOT EXISTS dir_counts (
+  k INTEGER PRIMARY KEY CHECK (k = 1), active INTEGER NOT NULL, inactive INTEGER NOT NULL, live_groups INTEGER NOT NULL);
+INSERT OR IGNORE INTO dir_counts (k, active, inactive, live_groups)
+  SELECT 1, IFNULL(SUM(state = 'active'), 0), IFNULL(SUM(state != 'active'), 0),
+    (SELECT COUNT(*) FROM dir_groups WHERE deleted = 0)
+  FROM dir_users WHERE deleted = 0;
+CREATE TRIGGER IF NOT EXISTS dir_users_count_insert AFTER INSERT ON dir_users BEGIN
+  UPDATE dir_counts SET active = active + ${live("NEW", "= 'active'")}, inactive = inactive + ${live("NEW", "!= 'active'")};
+END;
+CREATE TRIGGER IF NOT EXISTS dir_users_count_update AFTER UPDATE OF deleted, state ON dir_users BEGIN
+  UPDATE dir_counts SET
+    active = active + ${live("NEW", "= 'active'")} - ${live("OLD", "= 'active'")},
+    inactive = inactive + ${live("NEW", "!= 'active'")} - ${live("OLD", "!= 'active'")};
+END;
+CREATE TRIGGER IF NOT EXISTS dir_users_count_delete AFTER DELETE ON dir_users BEGIN
+  UPDATE dir_counts SET active = active - ${live("OLD", "= 'active'")}, inactive = inactive - ${live("OLD", "!= 'active'")};
+END;
+CREATE TRIGGER IF NOT EXISTS dir_groups_count_insert AFTER INSERT ON dir_groups BEGIN
+  UPDATE dir_counts SET live_groups = live_groups + (NEW.deleted = 0);
+END;
+CREATE TRIGGER IF NOT EXISTS dir_groups_count_update AFTER UPDATE OF deleted ON dir_groups BEGIN
+  UPDATE dir_counts SET live_groups = live_groups + (NEW.deleted = 0) - (OLD.deleted = 0);
+END;
+CREATE TRIGGER IF NOT EXISTS dir_groups_count_delete AFTER DELETE ON dir_groups BEGIN
+  UPDATE dir_counts SET live_groups = live_groups - (OLD.deleted = 0);
+END;
+`;
+
+/** 1 when a user row (NEW or OLD) is live and its state matches `test`, else 0 (never NULL). */
+function live(row: "NEW" | "OLD", test: string): string {
+  return `IFNULL(${row}.deleted = 0 AND ${row}.state ${test}, 0)`;
+}
+
 type Row = Record<string, SqlStorageValue>;
 
 const str = (v: SqlStorageValue | undefined): string => (v === null || v === undefined ? "" : String(v));
@@ -61,6 +101,7 @@ export class SqliteStore implements DirectoryStore {
     private readonly now: () => number = Date.now,
   ) {
     sql.exec(SCHEMA);
+    sql.exec(COUNTS);
   }
 
   private first(query: string, ...params: SqlStorageValue[]): Row | null {
@@ -271,11 +312,7 @@ export class SqliteStore implements DirectoryStore {
     return this.column("SELECT sort_key FROM dir_users WHERE idp_id = ? AND deleted = 0 ORDER BY sort_key", idp);
   }
   counts(): { active: number; inactive: number; groups: number } {
-    const u = this.first(
-      `SELECT COALESCE(SUM(state = 'active'), 0) AS active, COALESCE(SUM(state != 'active'), 0) AS inactive
-       FROM dir_users WHERE deleted = 0`,
-    );
-    const g = this.first("SELECT COUNT(*) AS n FROM dir_groups WHERE deleted = 0");
-    return { active: Number(u?.active ?? 0), inactive: Number(u?.inactive ?? 0), groups: Number(g?.n ?? 0) };
+    const c = this.first("SELECT active, inactive, live_groups FROM dir_counts WHERE k = 1");
+    return { active: Number(c?.active ?? 0), inactive: Number(c?.inactive ?? 0), groups: Number(c?.live_groups ?? 0) };
   }
 }

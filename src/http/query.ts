@@ -29,7 +29,7 @@ export function sendJson(c: Context<AppEnv>, body: string, from: "kv" | "upstrea
 export function answerWith(c: Context, { body, etag }: Answer): Response {
   const headers = { "Content-Type": "application/json", ETag: etag, "Cache-Control": "private, no-cache" };
   const ifNoneMatch = c.req.header("If-None-Match");
-  if (ifNoneMatch && ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
+  if (ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag)) {
     return c.body(null, 304, headers);
   }
   return c.body(body, 200, headers);

@@ -1,9 +1,11 @@
 import { env, runInDurableObject } from "cloudflare:test";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { SqliteStore } from "../../src/directory/sqlite-store";
 import { kvKeys } from "../../src/kv/keys";
 import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS } from "../../src/kv/outbox";
 import { directory, event, group, iso, membership, T0, user } from "../support/events";
-import { deliver, get, settle } from "../support/worker";
+import { applyAll, deliver, get, settle } from "../support/worker";
 
 type List = { data: { id: string }[]; list_metadata: { before: string | null; after: string | null } };
 const json = async <T>(res: Response) => (await res.json()) as T;
@@ -26,6 +28,84 @@ describe("one writer per directory", () => {
     expect(lists.every((l) => l.data.length === 1 && l.data[0]?.id === u.id)).toBe(true);
     const dir = env.DIRECTORY.getByName(D);
     expect((await dir.status()).counts).toEqual({ active: 1, inactive: 0, groups: 60 });
+  });
+
+  it("keeps a directory's counts equal to a recount of its rows, whatever the events and their order (property)", async () => {
+    type Op =
+      | { k: "user"; id: number; state: string; at: number }
+      | { k: "user_deleted"; id: number; at: number }
+      | { k: "group" | "group_deleted"; id: number; at: number }
+      | { k: "member"; id: number; group: number; at: number }
+      | { k: "directory_deleted" | "reactivated"; at: number };
+    const at = fc.nat(40);
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        k: fc.constant("user" as const),
+        id: fc.nat(4),
+        state: fc.constantFrom("active", "inactive", "suspended"),
+        at,
+      }),
+      fc.record({ k: fc.constant("user_deleted" as const), id: fc.nat(4), at }),
+      fc.record({ k: fc.constantFrom("group" as const, "group_deleted" as const), id: fc.nat(2), at }),
+      fc.record({ k: fc.constant("member" as const), id: fc.nat(4), group: fc.nat(2), at }),
+      fc.record({ k: fc.constantFrom("directory_deleted" as const, "reactivated" as const), at }),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const D = `directory_01COUNTS${++run}`;
+        const stamp = (t: number) => ({ updated_at: iso(T0 + t * 1000) });
+        const u = (id: number, over = {}) => user(`directory_user_n${id}`, D, over);
+        const g = (id: number, t: number) => group(`directory_group_n${id}`, D, stamp(t));
+        const events = [event("dsync.activated", directory(D))];
+        for (const o of ops) {
+          const when = T0 + o.at * 1000;
+          if (o.k === "user")
+            events.push(event("dsync.user.updated", u(o.id, { state: o.state, ...stamp(o.at) }), when));
+          if (o.k === "user_deleted") events.push(event("dsync.user.deleted", u(o.id, stamp(o.at)), when));
+          if (o.k === "group") events.push(event("dsync.group.created", g(o.id, o.at), when));
+          if (o.k === "group_deleted") events.push(event("dsync.group.deleted", g(o.id, o.at), when));
+          if (o.k === "member")
+            events.push(membership("dsync.group.user_added", u(o.id, stamp(o.at)), g(o.group, o.at), when));
+          if (o.k === "directory_deleted")
+            events.push(event("dsync.deleted", directory(D, { state: "deleting", ...stamp(o.at) }), when));
+          if (o.k === "reactivated") events.push(event("dsync.activated", directory(D, stamp(o.at)), when));
+        }
+        await applyAll(D, events);
+        const stub = env.DIRECTORY.getByName(D);
+        const recount = await runInDurableObject(stub, (_, state) => {
+          const sql = state.storage.sql;
+          const users = sql
+            .exec<{ a: number; i: number }>(
+              "SELECT IFNULL(SUM(state = 'active'), 0) AS a, IFNULL(SUM(state != 'active'), 0) AS i FROM dir_users WHERE deleted = 0",
+            )
+            .one();
+          const groups = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM dir_groups WHERE deleted = 0").one();
+          return { active: users.a, inactive: users.i, groups: groups.n };
+        });
+        expect((await stub.status()).counts).toEqual(recount);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it("counts a directory stored before the counters existed once, when its writer starts", async () => {
+    const D = "directory_01PRECOUNT";
+    const users = ["active", "active", "inactive"].map((state, i) => user(`directory_user_pc${i}`, D, { state }));
+    await applyAll(D, [
+      event("dsync.activated", directory(D)),
+      ...users.map((u) => event("dsync.user.created", u)),
+      event("dsync.group.created", group("directory_group_pc", D)),
+    ]);
+    const stub = env.DIRECTORY.getByName(D);
+    const counts = await runInDurableObject(stub, (_, state) => {
+      const sql = state.storage.sql;
+      for (const table of ["users", "groups"])
+        for (const op of ["insert", "update", "delete"]) sql.exec(`DROP TRIGGER dir_${table}_count_${op}`);
+      sql.exec("DROP TABLE dir_counts");
+      return new SqliteStore(sql, () => undefined).counts();
+    });
+    expect(counts).toEqual({ active: 2, inactive: 1, groups: 1 });
   });
 
   it("keeps the newest of a flood of concurrent updates, writing each KV key at most once a second", async () => {
