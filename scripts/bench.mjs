@@ -8,10 +8,12 @@
  *   npm run bench                      # prints the report
  *   npm run bench -- --write           # and writes docs/benchmarks.md
  *   BENCH_ROUNDS=7 BENCH_SECONDS=4 BENCH_BIG_USERS=100000 npm run bench
+ *   npm run bench -- --serve           # load, then keep both workers up (for bench:blackbox)
+ *   BENCH_RUNTIME_LOG=/tmp/workerd.log npm run bench   # keep the worker's own log lines
  */
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import autocannon from "autocannon";
@@ -28,7 +30,7 @@ const ADMIN_KEY = "sk_bench_admin";
 const SECRET = "whsec_bench";
 const T0 = Date.parse("2026-01-15T12:00:00.000Z");
 const iso = (ms) => new Date(ms).toISOString();
-const log = (...a) => console.error("[bench]", ...a);
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 // ---------- workers ----------
 function build() {
@@ -62,9 +64,12 @@ const rssMiB = (pid) => {
 
 async function start(options) {
   const before = new Set(workerdPids());
-  // workerd's stdout carries one JSON log line per request: drain it (the logging still happens).
+  // workerd's stdout carries the worker's JSON log lines: drain it (the logging still happens),
+  // or keep it in BENCH_RUNTIME_LOG to see what the worker said during a run.
+  const keep = process.env.BENCH_RUNTIME_LOG ? createWriteStream(process.env.BENCH_RUNTIME_LOG, { flags: "a" }) : null;
   const drain = (stdout, stderr) => {
-    stdout.resume();
+    if (keep) stdout.pipe(keep);
+    else stdout.resume();
     stderr.pipe(process.stderr);
   };
   const mf = new Miniflare({ host: "127.0.0.1", port: 0, handleRuntimeStdio: drain, ...options });
@@ -149,21 +154,40 @@ const grp = (id, d, i) => ({
   updated_at: iso(T0 + i),
 });
 
+/** Deliveries retried after a connection reset or a 5xx, as WorkOS retries (the cache dedupes by event id). */
+const redelivered = { count: 0, reasons: new Map() };
+
+async function post(base, body) {
+  for (let attempt = 1; ; attempt++) {
+    let failure;
+    try {
+      const res = await fetch(`${base}webhooks/workos`, {
+        method: "POST",
+        headers: { "WorkOS-Signature": sign(body) },
+        body,
+      });
+      const text = await res.text();
+      if (res.status === 200) return;
+      if (res.status < 500) throw new Error(`webhook ${res.status}: ${text}`);
+      failure = `HTTP ${res.status}`;
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      failure = String(err.cause?.code ?? err.cause ?? err);
+    }
+    if (attempt === 5) throw new Error(`webhook delivery failed 5 times: ${failure}`);
+    redelivered.count += 1;
+    redelivered.reasons.set(failure, (redelivered.reasons.get(failure) ?? 0) + 1);
+    log(`redelivering after ${failure} (attempt ${attempt + 1})`);
+    await new Promise((r) => setTimeout(r, 250 * attempt));
+  }
+}
+
 async function deliver(base, events, concurrency = 32) {
   let next = 0;
   const started = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < events.length) {
-        const body = JSON.stringify(events[next++]);
-        const res = await fetch(`${base}webhooks/workos`, {
-          method: "POST",
-          headers: { "WorkOS-Signature": sign(body) },
-          body,
-        });
-        if (res.status !== 200) throw new Error(`webhook ${res.status}: ${await res.text()}`);
-        await res.arrayBuffer();
-      }
+      while (next < events.length) await post(base, JSON.stringify(events[next++]));
     }),
   );
   return events.length / ((Date.now() - started) / 1000);
@@ -267,6 +291,7 @@ async function main() {
     body: '{"status":"applied","event_id":"event_bench_0"}',
   };
   const bare = await startBare(responses, "2026-04-26");
+  if (process.argv.includes("--serve")) return serve(cache, bare, auth, scenarios);
 
   const target = (url, s) => ({ url: `${url.href}${s.path.slice(1)}`, headers: auth });
   const ingestTarget = (url) => ({
@@ -390,6 +415,9 @@ async function main() {
     `Loading: ${Math.round(smallRate)} webhooks/s (1k users with memberships), ${Math.round(bigRate)} webhooks/s (${BIG.toLocaleString("en")} users); the writers' KV flush of the ${BIG.toLocaleString("en")}-user directory took ${Math.round((Date.now() - flushStarted) / 1000)} s or less.`,
   );
   lines.push(
+    `Redelivered during loading (connection reset or 5xx, retried as WorkOS would): ${redelivered.count}${redelivered.count ? ` (${[...redelivered.reasons].map(([k, v]) => `${k}: ${v}`).join(", ")})` : ""}.`,
+  );
+  lines.push(
     `Ingestion flood: ${ingested ? ingested.counts.active.toLocaleString("en") : "?"} users created in directory ${DI}; same-key KV writes under one second, all writers, whole run: **${sameKey}**.`,
   );
   lines.push(
@@ -412,6 +440,27 @@ async function main() {
   await cache.mf.dispose();
   await bare.mf.dispose();
   if (checks.some(([, ok]) => !ok)) process.exitCode = 1;
+}
+
+/**
+ * `--serve`: keep both loaded workers up for a measurement of someone else's making (see
+ * scripts/bench-blackbox.mjs) instead of measuring; one JSON line on stdout says where they are.
+ */
+async function serve(cache, bare, auth, scenarios) {
+  const targets = {
+    cache: cache.url.href,
+    bare: bare.url.href,
+    headers: auth,
+    scenarios: scenarios.map(({ name, path }) => ({ name, path })),
+  };
+  console.log(JSON.stringify(targets));
+  log("serving both workers until stopped (SIGINT/SIGTERM)");
+  await new Promise((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await cache.mf.dispose();
+  await bare.mf.dispose();
 }
 
 main().catch((err) => {
