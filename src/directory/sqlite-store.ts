@@ -22,8 +22,12 @@ CREATE TABLE IF NOT EXISTS dir_users (
   sort_key TEXT NOT NULL, state TEXT, email TEXT, idp_id TEXT, json TEXT,
   seen_gen INTEGER NOT NULL DEFAULT 0, changed_at INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS dir_users_by_sort ON dir_users (deleted, sort_key);
-CREATE INDEX IF NOT EXISTS dir_users_by_email ON dir_users (email) WHERE email IS NOT NULL;
-CREATE INDEX IF NOT EXISTS dir_users_by_idp ON dir_users (idp_id);
+-- Lookups answer from the index alone: equality, liveness and order in one covering index.
+-- (The single-column indexes they replace let SQLite walk every live user in list order.)
+DROP INDEX IF EXISTS dir_users_by_email;
+DROP INDEX IF EXISTS dir_users_by_idp;
+CREATE INDEX IF NOT EXISTS dir_users_by_email_live ON dir_users (email, deleted, sort_key) WHERE email IS NOT NULL;
+CREATE INDEX IF NOT EXISTS dir_users_by_idp_live ON dir_users (idp_id, deleted, sort_key);
 CREATE TABLE IF NOT EXISTS dir_groups (
   id TEXT PRIMARY KEY, version TEXT NOT NULL, deleted INTEGER NOT NULL, clear_key TEXT NOT NULL,
   sort_key TEXT NOT NULL, json TEXT, seen_gen INTEGER NOT NULL DEFAULT 0, changed_at INTEGER NOT NULL DEFAULT 0);
@@ -283,7 +287,8 @@ export class SqliteStore implements DirectoryStore {
     const row = this.user(id);
     if (!row || row.deleted || !row.data) return null;
     const groups = this.column(
-      `SELECT g.json FROM memberships m JOIN dir_groups g ON g.id = m.group_id
+      // CROSS JOIN fixes the join order: from the user's memberships out, never a walk of all groups.
+      `SELECT g.json FROM memberships m CROSS JOIN dir_groups g ON g.id = m.group_id
        WHERE m.user_id = ? AND m.present = 1 AND g.deleted = 0 ORDER BY g.sort_key`,
       id,
     ).map((j) => JSON.parse(j) as DirectoryGroup);
@@ -295,12 +300,15 @@ export class SqliteStore implements DirectoryStore {
   groupSortKeys(): string[] {
     return this.column("SELECT sort_key FROM dir_groups WHERE deleted = 0 ORDER BY sort_key");
   }
-  /** Live members of a live group, in list order. */
+  /**
+   * Live members of a live group, in list order. CROSS JOIN fixes the join order: from the
+   * group's memberships out (left to SQLite, it walked every live user to avoid a sort).
+   */
   memberSortKeys(groupId: string): string[] {
     return this.column(
       `SELECT u.sort_key FROM memberships m
-       JOIN dir_users u ON u.id = m.user_id
-       JOIN dir_groups g ON g.id = m.group_id
+       CROSS JOIN dir_users u ON u.id = m.user_id
+       CROSS JOIN dir_groups g ON g.id = m.group_id
        WHERE m.group_id = ? AND m.present = 1 AND u.deleted = 0 AND g.deleted = 0 ORDER BY u.sort_key`,
       groupId,
     );

@@ -38,9 +38,11 @@ const FLUSH_RETRY_MS = 5000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_dirty_by_seq ON outbox_dirty (seq);
 CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT NULL, at INTEGER NOT NULL, size INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS outbox_chunks (index_key TEXT NOT NULL, chunk_key TEXT NOT NULL, PRIMARY KEY (index_key, chunk_key));
 CREATE TABLE IF NOT EXISTS outbox_garbage (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_garbage_by_at ON outbox_garbage (at);
 `;
 
 /**

@@ -1,10 +1,13 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { applyEvent } from "../../src/directory/apply";
+import type { DirtyKey } from "../../src/directory/model";
+import { materialize } from "../../src/directory/projection";
 import { SqliteStore } from "../../src/directory/sqlite-store";
 import { kvKeys } from "../../src/kv/keys";
 import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS } from "../../src/kv/outbox";
-import { directory, event, group, iso, membership, T0, user } from "../support/events";
+import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
 import { applyAll, deliver, get, settle } from "../support/worker";
 
 type List = { data: { id: string }[]; list_metadata: { before: string | null; after: string | null } };
@@ -106,6 +109,41 @@ describe("one writer per directory", () => {
       return new SqliteStore(sql, () => undefined).counts();
     });
     expect(counts).toEqual({ active: 2, inactive: 1, groups: 1 });
+  });
+
+  it("does per-event work that does not grow with the directory: an event and its KV values read few rows", async () => {
+    const D = "directory_01ROWS";
+    const g = group("directory_group_rows", D);
+    const users = Array.from({ length: 3000 }, (_, i) => user(`directory_user_r${String(i).padStart(4, "0")}`, D));
+    await applyAll(D, [
+      event("dsync.activated", directory(D)),
+      ...users.map((u, i) =>
+        i % 1000 === 0 ? membership("dsync.group.user_added", u, g) : event("dsync.user.created", u),
+      ),
+    ]);
+    const joining = user("directory_user_r9999", D, { email: "r0001@example.com" });
+    const { marks, rowsRead } = await runInDurableObject(env.DIRECTORY.getByName(D), (_, state) => {
+      // The real database, with every statement's cursor kept to count the rows SQLite read.
+      const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+      const sql = {
+        exec: (query: string, ...params: SqlStorageValue[]) => {
+          const cursor = state.storage.sql.exec(query, ...params);
+          cursors.push(cursor);
+          return cursor;
+        },
+      } as unknown as SqlStorage;
+      const marks: DirtyKey[] = [];
+      const store = new SqliteStore(sql, (m) => marks.push(m));
+      const schema = cursors.length;
+      applyEvent(store, decoded(membership("dsync.group.user_added", joining, g, T0 + 1000)));
+      // What the flush would write for it; the directory's whole user list is rewritten on its own, slower, clock.
+      for (const m of marks.filter((m) => m !== "idx:du")) materialize(store, D, m, true, async () => undefined);
+      return { marks, rowsRead: cursors.slice(schema).reduce((n, c) => n + c.rowsRead, 0) };
+    });
+    expect(marks).toEqual(
+      expect.arrayContaining(["dir", `user:${joining.id}`, "email:r0001@example.com", `idx:gu:${g.id}`]),
+    );
+    expect(rowsRead).toBeLessThan(60);
   });
 
   it("keeps the newest of a flood of concurrent updates, writing each KV key at most once a second", async () => {
