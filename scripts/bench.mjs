@@ -198,11 +198,17 @@ async function adminStatus(base) {
   return res.json();
 }
 
+/** Waits for the writers to drain; a writer that stops flushing for 2 minutes fails the run. */
 async function untilFlushed(base, directories) {
+  let seen = "";
+  let since = Date.now();
   for (;;) {
     const s = await adminStatus(base);
     const mine = s.directories.filter((d) => directories.includes(d.directoryId));
     if (mine.length === directories.length && mine.every((d) => d.pendingKvWrites === 0)) return s;
+    const progress = JSON.stringify(mine.map((d) => [d.pendingKvWrites, d.lastFlush?.at]));
+    if (progress !== seen) [seen, since] = [progress, Date.now()];
+    if (Date.now() - since > 120_000) throw new Error(`writers stopped flushing: ${JSON.stringify(mine)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

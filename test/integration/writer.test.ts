@@ -6,7 +6,7 @@ import type { DirtyKey } from "../../src/directory/model";
 import { materialize } from "../../src/directory/projection";
 import { SqliteStore } from "../../src/directory/sqlite-store";
 import { kvKeys } from "../../src/kv/keys";
-import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS } from "../../src/kv/outbox";
+import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS, scheduleAlarm } from "../../src/kv/outbox";
 import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
 import { applyAll, deliver, get, settle } from "../support/worker";
 
@@ -144,6 +144,24 @@ describe("one writer per directory", () => {
       expect.arrayContaining(["dir", `user:${joining.id}`, "email:r0001@example.com", `idx:gu:${g.id}`]),
     );
     expect(rowsRead).toBeLessThan(60);
+  });
+
+  it("schedules alarms a whole millisecond after now, and sets again one the runtime no longer holds", async () => {
+    await runInDurableObject(env.DIRECTORY.getByName("directory_01ALARMS"), async (_, state) => {
+      const storage = state.storage;
+      // A simulated clock an hour ahead, so no alarm set here fires during the test.
+      const now = Date.now() + 3_600_000;
+      // Never the millisecond an alarm handler was itself scheduled for (the runtime would clear it).
+      await scheduleAlarm(storage, now, now);
+      expect(await storage.getAlarm()).toBe(now + 1);
+      await scheduleAlarm(storage, now + 1000.5, now);
+      expect(await storage.getAlarm()).toBe(now + 1);
+      // The remembered alarm is gone from storage and its time has passed: it is set again.
+      await storage.deleteAlarm();
+      await scheduleAlarm(storage, now + 10, now + 10);
+      expect(await storage.getAlarm()).toBe(now + 11);
+      await storage.deleteAlarm();
+    });
   });
 
   it("keeps the newest of a flood of concurrent updates, writing each KV key at most once a second", async () => {
