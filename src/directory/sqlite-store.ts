@@ -44,16 +44,11 @@ CREATE INDEX IF NOT EXISTS seen_events_by_at ON seen_events (at);
 /**
  * The directory's counts (served in its metadata, rewritten up to once a second) kept by
  * triggers as rows change: counting on demand scanned every user row, and at 100k users that
- * scan took most of the writer's time. Triggers see every write path, purge included. The
- * INSERT seeds the counters once for a database that predates them.
+ * scan took most of the writer's time. Triggers see every write path, purge included.
  */
 const COUNTS = `
 CREATE TABLE IF NOT EXISTS dir_counts (
   k INTEGER PRIMARY KEY CHECK (k = 1), active INTEGER NOT NULL, inactive INTEGER NOT NULL, live_groups INTEGER NOT NULL);
-INSERT OR IGNORE INTO dir_counts (k, active, inactive, live_groups)
-  SELECT 1, IFNULL(SUM(state = 'active'), 0), IFNULL(SUM(state != 'active'), 0),
-    (SELECT COUNT(*) FROM dir_groups WHERE deleted = 0)
-  FROM dir_users WHERE deleted = 0;
 CREATE TRIGGER IF NOT EXISTS dir_users_count_insert AFTER INSERT ON dir_users BEGIN
   UPDATE dir_counts SET active = active + ${live("NEW", "= 'active'")}, inactive = inactive + ${live("NEW", "!= 'active'")};
 END;
@@ -75,6 +70,13 @@ CREATE TRIGGER IF NOT EXISTS dir_groups_count_delete AFTER DELETE ON dir_groups 
   UPDATE dir_counts SET live_groups = live_groups - (OLD.deleted = 0);
 END;
 `;
+
+/** Counts once, for a database that predates the counters (or a new, empty one). */
+const SEED_COUNTS = `
+INSERT INTO dir_counts (k, active, inactive, live_groups)
+  SELECT 1, IFNULL(SUM(state = 'active'), 0), IFNULL(SUM(state != 'active'), 0),
+    (SELECT COUNT(*) FROM dir_groups WHERE deleted = 0)
+  FROM dir_users WHERE deleted = 0`;
 
 /** 1 when a user row (NEW or OLD) is live and its state matches `test`, else 0 (never NULL). */
 function live(row: "NEW" | "OLD", test: string): string {
@@ -106,6 +108,7 @@ export class SqliteStore implements DirectoryStore {
   ) {
     sql.exec(SCHEMA);
     sql.exec(COUNTS);
+    if (!this.first("SELECT 1 FROM dir_counts WHERE k = 1")) sql.exec(SEED_COUNTS);
   }
 
   private first(query: string, ...params: SqlStorageValue[]): Row | null {
