@@ -47,14 +47,13 @@ async function main() {
   const server = spawn(process.execPath, [join(import.meta.dirname, "bench.mjs"), "--serve"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const exited = new Promise((_, reject) =>
-    server.once("exit", (code) => reject(new Error(`bench.mjs --serve exited (${code}) before serving`))),
-  );
-  exited.catch(() => undefined);
   try {
-    const stdout = createInterface({ input: server.stdout });
-    const first = new Promise((resolve) => stdout.once("line", resolve));
-    const targets = JSON.parse(await Promise.race([first, exited]));
+    // The first line on its stdout says where the workers are; an exit before it fails the run.
+    const first = new Promise((resolve, reject) => {
+      createInterface({ input: server.stdout }).once("line", resolve);
+      server.once("exit", (code) => reject(new Error(`bench.mjs --serve exited (${code}) before serving`)));
+    });
+    const targets = JSON.parse(await first);
     log(`cache ${targets.cache}, bare ${targets.bare}; ${ROUNDS} rounds x ${SECONDS} s with wrk`);
 
     const rows = targets.scenarios.map((s) => ({ ...s, rounds: [] }));

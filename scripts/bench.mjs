@@ -62,13 +62,16 @@ const rssMiB = (pid) => {
   }
 };
 
+// workerd's stdout carries the worker's JSON log lines: drained (the logging still happens), or
+// kept in BENCH_RUNTIME_LOG to see what the worker said during a run.
+const runtimeLog = process.env.BENCH_RUNTIME_LOG
+  ? createWriteStream(process.env.BENCH_RUNTIME_LOG, { flags: "a" })
+  : null;
+
 async function start(options) {
   const before = new Set(workerdPids());
-  // workerd's stdout carries the worker's JSON log lines: drain it (the logging still happens),
-  // or keep it in BENCH_RUNTIME_LOG to see what the worker said during a run.
-  const keep = process.env.BENCH_RUNTIME_LOG ? createWriteStream(process.env.BENCH_RUNTIME_LOG, { flags: "a" }) : null;
   const drain = (stdout, stderr) => {
-    if (keep) stdout.pipe(keep);
+    if (runtimeLog) stdout.pipe(runtimeLog, { end: false });
     else stdout.resume();
     stderr.pipe(process.stderr);
   };
@@ -154,8 +157,8 @@ const grp = (id, d, i) => ({
   updated_at: iso(T0 + i),
 });
 
-/** Deliveries retried after a connection reset or a 5xx, as WorkOS retries (the cache dedupes by event id). */
-const redelivered = { count: 0, reasons: new Map() };
+/** Deliveries retried after a connection reset or a 5xx, by cause, as WorkOS retries (the cache dedupes by event id). */
+const redelivered = new Map();
 
 async function post(base, body) {
   for (let attempt = 1; ; attempt++) {
@@ -175,8 +178,7 @@ async function post(base, body) {
       failure = String(err.cause?.code ?? err.cause ?? err);
     }
     if (attempt === 5) throw new Error(`webhook delivery failed 5 times: ${failure}`);
-    redelivered.count += 1;
-    redelivered.reasons.set(failure, (redelivered.reasons.get(failure) ?? 0) + 1);
+    redelivered.set(failure, (redelivered.get(failure) ?? 0) + 1);
     log(`redelivering after ${failure} (attempt ${attempt + 1})`);
     await new Promise((r) => setTimeout(r, 250 * attempt));
   }
@@ -421,8 +423,10 @@ async function main() {
   lines.push(
     `Loading: ${Math.round(smallRate)} webhooks/s (1k users with memberships), ${Math.round(bigRate)} webhooks/s (${BIG.toLocaleString("en")} users); the writers finished flushing to KV ${flushSeconds} s after the last delivery.`,
   );
+  const redeliveries = [...redelivered.values()].reduce((a, b) => a + b, 0);
+  const causes = [...redelivered].map(([cause, n]) => `${cause}: ${n}`).join(", ");
   lines.push(
-    `Redelivered during loading (connection reset or 5xx, retried as WorkOS would): ${redelivered.count}${redelivered.count ? ` (${[...redelivered.reasons].map(([k, v]) => `${k}: ${v}`).join(", ")})` : ""}.`,
+    `Redelivered during loading (connection reset or 5xx, retried as WorkOS would): ${redeliveries}${causes ? ` (${causes})` : ""}.`,
   );
   lines.push(
     `Ingestion flood: ${ingested ? ingested.counts.active.toLocaleString("en") : "?"} users created in directory ${DI}; same-key KV writes under one second, all writers, whole run: **${sameKey}**.`,
