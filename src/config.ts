@@ -15,13 +15,14 @@ const Unset = v.pipe(
   v.transform(() => undefined),
 );
 
-const Minutes = (fallback: string, max: number) =>
+/** A whole number within bounds, given as a string (vars and secrets are always strings). */
+const WholeNumber = (unit: string, fallback: string, min: number, max: number) =>
   v.optional(
     v.pipe(
       v.string(),
-      v.regex(/^\d+$/, "must be a whole number of minutes"),
+      v.regex(/^\d+$/, `must be a whole number${unit}`),
       v.transform(Number),
-      v.minValue(1, "must be at least 1"),
+      v.minValue(min, `must be at least ${min}`),
       v.maxValue(max, `must be at most ${max}`),
     ),
     fallback,
@@ -43,19 +44,13 @@ const Settings = v.object({
     ),
     "https://api.workos.com",
   ),
-  RECONCILE_INTERVAL_MINUTES: Minutes("360", 7 * 24 * 60),
+  RECONCILE_INTERVAL_MINUTES: WholeNumber(" of minutes", "360", 1, 7 * 24 * 60),
   LOG_LEVEL: v.optional(v.picklist(LEVELS, `must be one of ${LEVELS.join(", ")}`), "info"),
   WORKOS_WEBHOOK_SECRET: v.union([Unset, SecretList]),
-  WEBHOOK_TOLERANCE_SECONDS: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "must be a whole number of seconds"),
-      v.transform(Number),
-      v.minValue(1, "must be at least 1"),
-      v.maxValue(3600, "must be at most 3600"),
-    ),
-    "180",
-  ),
+  WEBHOOK_TOLERANCE_SECONDS: WholeNumber(" of seconds", "180", 1, 3600),
+  EVENTS_SETTLE_SECONDS: WholeNumber(" of seconds", "60", 1, 3600),
+  RECONCILE_BRAKE_PERCENT: WholeNumber(" (a percentage)", "20", 1, 100),
+  RECONCILE_BRAKE_MIN: WholeNumber("", "10", 0, 1_000_000),
 });
 
 export interface Config {
@@ -69,6 +64,16 @@ export interface Config {
   /** Webhook signing secrets, any of which may sign; undefined disables the webhook. */
   webhookSecrets: string[] | undefined;
   webhookToleranceMs: number;
+  /**
+   * The Events API cursor stays this far behind now: WorkOS holds recent events back from
+   * ascending reads for a few seconds, so a cursor moved past them would skip them for good.
+   */
+  eventsSettleMs: number;
+  /**
+   * A reconcile sweep that would remove more than `percent` of a directory's live users (or
+   * groups), and more than `min` of them, is held for an admin instead of applied.
+   */
+  deletionBrake: { percent: number; min: number };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -91,6 +96,9 @@ export function loadConfig(env: Env): ConfigResult {
     LOG_LEVEL: env.LOG_LEVEL || undefined,
     WORKOS_WEBHOOK_SECRET: env.WORKOS_WEBHOOK_SECRET,
     WEBHOOK_TOLERANCE_SECONDS: env.WEBHOOK_TOLERANCE_SECONDS,
+    EVENTS_SETTLE_SECONDS: env.EVENTS_SETTLE_SECONDS || undefined,
+    RECONCILE_BRAKE_PERCENT: env.RECONCILE_BRAKE_PERCENT || undefined,
+    RECONCILE_BRAKE_MIN: env.RECONCILE_BRAKE_MIN || undefined,
   });
   const result: ConfigResult = parsed.success
     ? {
@@ -104,6 +112,8 @@ export function loadConfig(env: Env): ConfigResult {
           reconcileIntervalMs: parsed.output.RECONCILE_INTERVAL_MINUTES * 60_000,
           webhookSecrets: parsed.output.WORKOS_WEBHOOK_SECRET,
           webhookToleranceMs: parsed.output.WEBHOOK_TOLERANCE_SECONDS * 1000,
+          eventsSettleMs: parsed.output.EVENTS_SETTLE_SECONDS * 1000,
+          deletionBrake: { percent: parsed.output.RECONCILE_BRAKE_PERCENT, min: parsed.output.RECONCILE_BRAKE_MIN },
         },
       }
     : {

@@ -16,4 +16,7 @@ export interface Env {
   LOG_LEVEL?: string;
   WORKOS_WEBHOOK_SECRET?: string;
   WEBHOOK_TOLERANCE_SECONDS?: string;
+  EVENTS_SETTLE_SECONDS?: string;
+  RECONCILE_BRAKE_PERCENT?: string;
+  RECONCILE_BRAKE_MIN?: string;
 }
