@@ -45,6 +45,15 @@ export default defineConfig({
         },
       },
       {
+        // Node-side checks of the repository itself: import layering, the dev script.
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts"],
+          testTimeout: 60_000,
+        },
+      },
+      {
         // End-to-end: the built worker on localhost, driven over HTTP by the official SDK.
         test: {
           name: "e2e",

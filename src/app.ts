@@ -1,21 +1,16 @@
 import { Hono } from "hono";
-import { type Config, loadConfig } from "./config";
-import type { Env } from "./env";
+import type { AppEnv } from "./app-env";
+import { loadConfig } from "./config";
 import { ApiError, errorResponse } from "./http/errors";
 import { log } from "./log";
 import { openApiDocument } from "./openapi";
 import { KvReader } from "./read/kv-reader";
-import { type Answer, memoryTier } from "./read/memory-tier";
+import { memoryTier } from "./read/memory-tier";
 import { admin } from "./routes/admin";
 import { directories } from "./routes/directories";
 import { groups } from "./routes/groups";
 import { users } from "./routes/users";
 import { webhooks } from "./routes/webhooks";
-
-export type AppEnv = {
-  Bindings: Env;
-  Variables: { requestId: string; config: Config; kv: KvReader; answer?: Answer };
-};
 
 export const app = new Hono<AppEnv>();
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import * as v from "valibot";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { fnv64 } from "../kv/keys";
 import type { Answer } from "../read/memory-tier";
 import { invalidParameters } from "./errors";

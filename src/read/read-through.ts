@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type * as v from "valibot";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import type { PulledRecords } from "../directory/object";
 import { ApiError, notFound } from "../http/errors";
 import { sendJson } from "../http/query";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { requireAdminKey } from "../http/auth";
 import { ApiError } from "../http/errors";
 import type { DirectoryStatus } from "../schemas/ops";

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireAdminKey, requireApiKey } from "../http/auth";
 import { ApiError, notFound } from "../http/errors";

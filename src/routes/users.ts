@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { emailKey } from "../directory/model";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import * as v from "valibot";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../app-env";
 import { ApiError } from "../http/errors";
 import { log } from "../log";
 import { directoryOf } from "../schemas/events";
