@@ -22,10 +22,7 @@ describe("the dev script's wrangler arguments", () => {
   });
 
   it("lets every caller flag replace its default, in either spelling", () => {
-    for (const caller of [
-      ["--port", "8790"],
-      ["--port=8790"],
-    ]) {
+    for (const caller of [["--port", "8790"], ["--port=8790"]]) {
       const args = wranglerDevArgs(caller, ".dev.vars.example");
       expect(count(args, "--port"), caller.join(" ")).toBe(1);
       expect(args.join(" ")).toContain(caller.join(" "));
