@@ -6,7 +6,7 @@ import { kvKeys } from "../kv/keys";
 import { alarmFired, type FlushReport, type KvWrite, Outbox, scheduleAlarm } from "../kv/outbox";
 import { log } from "../log";
 import type { Directory } from "../schemas/directory";
-import { type DsyncEvent, directoryOf, EVENT_DATA } from "../schemas/events";
+import { type DsyncEvent, directoryOf, EVENT_DATA, type EventEnvelope, parseInstant } from "../schemas/events";
 import type { CatchUpReport, ReconcileReport } from "../schemas/ops";
 import { WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
@@ -136,44 +136,82 @@ export class RegistryObject extends DurableObject<Env> {
 
   /**
    * Pulls `dsync.*` events after the stored cursor and applies them through each directory's
-   * writer (the same idempotent path as webhooks: ids are shared). The cursor moves only after
-   * a page is applied; it never moves on ids seen via webhooks.
+   * writer (the same idempotent path as webhooks: ids are shared). WorkOS shows a new event to
+   * ascending reads only seconds after creating it, possibly after later ones, so the stored
+   * cursor stays behind a settling window while reading goes on past it: every run re-reads the
+   * window, and what it re-applies comes back as a duplicate. The cursor moves only after a page
+   * is applied; it never moves on ids seen via webhooks.
    */
   async catchUp(client = this.client()): Promise<CatchUpReport> {
-    if (!client) return { pages: 0, applied: 0, skipped: 0, cursor: null };
-    let cursor = this.meta("events_cursor");
-    const report: CatchUpReport = { pages: 0, applied: 0, skipped: 0, cursor };
+    const config = loadConfig(this.env);
+    const report: CatchUpReport = {
+      pages: 0,
+      read: 0,
+      applied: 0,
+      stale: 0,
+      duplicates: 0,
+      skipped: 0,
+      unsettled: 0,
+      cursor: this.meta("events_cursor"),
+    };
+    if (!client || !config.ok) return report;
+    let position = report.cursor;
     for (let i = 0; i < MAX_EVENT_PAGES; i++) {
+      // Taken before the request: an event settled by then was visible to it.
+      const readAt = Date.now();
       const page = await client.listEvents({
         events: APPLIED_EVENTS.join(","),
         limit: 100,
         order: "asc",
-        ...(cursor ? { after: cursor } : { range_start: new Date(Date.now() - FIRST_LOOKBACK_MS).toISOString() }),
+        ...(position ? { after: position } : { range_start: new Date(readAt - FIRST_LOOKBACK_MS).toISOString() }),
       });
       if (page.data.length === 0) break;
-      const byDirectory = new Map<string, DsyncEvent[]>();
-      for (const item of page.data) {
-        const decoded = decodeEvent(item);
-        if (decoded.kind !== "apply") {
-          report.skipped += 1;
-          if (decoded.kind === "invalid")
-            log.warn("events api: invalid event skipped", { eventId: item.id, event: item.event });
-          continue;
-        }
-        const dir = directoryOf(decoded.event);
-        byDirectory.set(dir, [...(byDirectory.get(dir) ?? []), decoded.event]);
-      }
-      for (const [dir, events] of byDirectory) {
-        const outcomes = await this.env.DIRECTORY.getByName(dir).applyBatch(events);
-        report.applied += outcomes.filter((o) => o === "applied").length;
-      }
-      cursor = page.data[page.data.length - 1]?.id ?? cursor;
-      if (cursor) this.setMeta("events_cursor", cursor);
+      await this.applyEvents(page.data, report);
+      this.settleCursor(page.data, readAt - config.config.eventsSettleMs, report);
+      position = page.data.at(-1)?.id ?? position;
       report.pages += 1;
-      report.cursor = cursor;
       if (!page.list_metadata.after) break;
     }
     return report;
+  }
+
+  /** Applies one page of the feed through the directories' writers, counting outcomes. */
+  private async applyEvents(items: EventEnvelope[], report: CatchUpReport): Promise<void> {
+    const byDirectory = new Map<string, DsyncEvent[]>();
+    for (const item of items) {
+      report.read += 1;
+      const decoded = decodeEvent(item);
+      if (decoded.kind !== "apply") {
+        report.skipped += 1;
+        if (decoded.kind === "invalid")
+          log.warn("events api: invalid event skipped", { eventId: item.id, event: item.event });
+        continue;
+      }
+      const dir = directoryOf(decoded.event);
+      byDirectory.set(dir, [...(byDirectory.get(dir) ?? []), decoded.event]);
+    }
+    for (const [dir, events] of byDirectory) {
+      for (const outcome of await this.env.DIRECTORY.getByName(dir).applyBatch(events)) {
+        if (outcome === "applied") report.applied += 1;
+        else if (outcome === "stale") report.stale += 1;
+        else report.duplicates += 1;
+      }
+    }
+  }
+
+  /**
+   * Stores as the cursor the last event of a page created by `settledBy`. Event ids are
+   * time-ordered, so every event before a settled one was already visible when it was read.
+   */
+  private settleCursor(items: EventEnvelope[], settledBy: number, report: CatchUpReport): void {
+    const stored = report.cursor;
+    for (const item of items) {
+      if (parseInstant(item.created_at) <= settledBy) {
+        report.cursor = item.id;
+        report.unsettled = 0;
+      } else report.unsettled += 1;
+    }
+    if (report.cursor && report.cursor !== stored) this.setMeta("events_cursor", report.cursor);
   }
 
   /**

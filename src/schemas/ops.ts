@@ -69,11 +69,24 @@ export const WebhookAck = v.object({
   event_id: v.string(),
 });
 
-/** What POST /admin/events/catch-up (and the cron) did with the Events API. */
+/**
+ * What POST /admin/events/catch-up (and the cron) did with the Events API. Each run re-reads the
+ * settling window after the stored cursor, so re-read events show up again as duplicates.
+ */
 export const CatchUpReport = v.object({
   pages: v.number(),
+  /** Events read this run, re-read ones included: applied + stale + duplicates + skipped. */
+  read: v.number(),
   applied: v.number(),
+  /** Older than what the cache already holds (by `updated_at`), so changed nothing. */
+  stale: v.number(),
+  /** Already applied (by event id): re-read from the window, or delivered by webhook first. */
+  duplicates: v.number(),
+  /** Not applied by the cache (other event types) or invalid. */
   skipped: v.number(),
+  /** Events read past the stored cursor, still inside the settling window: the next run re-reads them. */
+  unsettled: v.number(),
+  /** The stored cursor: the last event read that was older than the settling window. */
   cursor: v.nullable(v.string()),
 });
 export type CatchUpReport = v.InferOutput<typeof CatchUpReport>;

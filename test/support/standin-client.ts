@@ -20,14 +20,20 @@ export const standin = {
   }) => call("/_standin/put", { method: "POST", body: JSON.stringify(data) }),
   remove: (data: { directories?: string[]; users?: string[]; groups?: string[]; memberships?: [string, string][] }) =>
     call("/_standin/remove", { method: "POST", body: JSON.stringify(data) }),
-  emit: (event: string, data: object, created_at?: string) =>
-    call("/_standin/emit", { method: "POST", body: JSON.stringify({ event, data, created_at }) }) as Promise<{
+  /** `held`: WorkOS holds the event back from listings until `release` (deterministic, no timers). */
+  emit: (event: string, data: object, created_at?: string, options: { held?: boolean } = {}) =>
+    call("/_standin/emit", {
+      method: "POST",
+      body: JSON.stringify({ event, data, created_at, ...options }),
+    }) as Promise<{
       object: "event";
       id: string;
       event: string;
       data: object;
       created_at: string;
     }>,
+  release: (ids: string[]) =>
+    call("/_standin/release", { method: "POST", body: JSON.stringify({ ids }) }) as Promise<{ released: number }>,
   fault: (f: Fault) => call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
   clearFaults: (match?: string) =>
     call(`/_standin/faults${match ? `?match=${encodeURIComponent(match)}` : ""}`, { method: "DELETE" }),

@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseInstant } from "../../src/schemas/events";
 import { assertConforms, type SchemaName } from "./openapi";
 
 type Obj = Record<string, unknown> & { id: string; created_at: string };
@@ -40,6 +41,8 @@ export class WorkOSStandIn {
   /** Directories created "since May 2026": their users' `groups` field is empty. */
   emptyUserGroups = new Set<string>();
   events: Obj[] = [];
+  /** Ids of events held back from listing (as WorkOS does for seconds) until released. */
+  private heldEvents = new Set<string>();
   faults: Fault[] = [];
   /** Positions of every object ever served, so cursors of deleted objects still resolve. */
   private positions = new Map<string, string>();
@@ -109,8 +112,11 @@ export class WorkOSStandIn {
     for (const [uid, u] of this.users) if (u.directory_id === id) this.deleteUser(uid);
     for (const [gid, g] of this.groups) if (g.directory_id === id) this.deleteGroup(gid);
   }
-  /** Records an event in the Events API feed; returns it (its id is time-ordered). */
-  emit(event: string, data: Json, createdAt = new Date().toISOString()): Obj {
+  /**
+   * Records an event in the Events API feed; returns it (its id is time-ordered). A `held`
+   * event has its id and time now but stays out of listings until `release`d.
+   */
+  emit(event: string, data: Json, createdAt = new Date().toISOString(), held = false): Obj {
     const e = {
       object: "event",
       id: `event_${String(++this.eventSeq).padStart(10, "0")}`,
@@ -119,7 +125,12 @@ export class WorkOSStandIn {
       created_at: createdAt,
     };
     this.events.push(e as Obj);
+    if (held) this.heldEvents.add(e.id);
     return e as Obj;
+  }
+  /** Makes held events visible; returns how many were held. */
+  release(ids: string[]): number {
+    return ids.filter((id) => this.heldEvents.delete(id)).length;
   }
 
   private groupsOf(userId: string): Obj[] {
@@ -180,6 +191,8 @@ export class WorkOSStandIn {
       return send(res, 202, {});
     }
     if (req.method !== "GET") return send(res, 405, { message: "Method Not Allowed", code: "method_not_allowed" });
+    const [, , , scoped, scopedId] = url.pathname.split("/");
+    if (resource === "directories" && id && scoped) return this.directoryScoped(res, id, scoped, scopedId, q);
 
     if (resource === "directories") {
       if (id) {
@@ -205,11 +218,7 @@ export class WorkOSStandIn {
       const group = q.get("group");
       if ((q.get("email") || q.get("idp_id")) && !directory) return send(res, 422, invalid("directory", "required"));
       const scope = directory ?? (group ? String(this.groups.get(group)?.directory_id ?? "") : "");
-      if (scope && this.rateLimited(scope)) {
-        this.stats.rateLimited.set(scope, (this.stats.rateLimited.get(scope) ?? 0) + 1);
-        res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "1" });
-        return res.end(JSON.stringify("Ratelimited"));
-      }
+      if (scope && this.rateLimited(scope, res)) return;
       const email = q.get("email")?.toLowerCase();
       const idp = q.get("idp_id");
       const memberIds = group ? (this.members.get(group) ?? new Set<string>()) : undefined;
@@ -249,9 +258,10 @@ export class WorkOSStandIn {
       const limit = Number(q.get("limit") ?? 10);
       const rangeStart = q.get("range_start");
       const items = this.events
+        .filter((e) => !this.heldEvents.has(e.id))
         .filter((e) => names.size === 0 || names.has(String(e.event)))
         .filter((e) => !after || e.id > after)
-        .filter((e) => !rangeStart || e.created_at >= rangeStart);
+        .filter((e) => !rangeStart || parseInstant(e.created_at) >= parseInstant(rangeStart));
       const page = items.slice(0, limit);
       const body = {
         object: "list",
@@ -263,12 +273,58 @@ export class WorkOSStandIn {
     return send(res, 404, { message: "Not Found", code: "not_found" });
   }
 
-  private rateLimited(directory: string): boolean {
+  /** `/directories/{id}/users|groups[/{id}]` (2026): one directory's records, users without `groups`. */
+  private directoryScoped(
+    res: ServerResponse,
+    directory: string,
+    what: string,
+    id: string | undefined,
+    q: URLSearchParams,
+  ) {
+    if (!this.directories.has(directory)) return send(res, 404, notFound("Directory", directory));
+    const inDirectory = (o: Obj | undefined) => (o?.directory_id === directory ? o : undefined);
+    if (what === "users") {
+      if (id) {
+        const u = inDirectory(this.users.get(id));
+        return u ? this.ok(res, "DirectoryUser", u) : send(res, 404, notFound("Directory User", id));
+      }
+      if (this.rateLimited(directory, res)) return;
+      const group = q.get("group");
+      const email = q.get("email")?.toLowerCase();
+      const idp = q.get("idp_id");
+      const memberIds = group ? (this.members.get(group) ?? new Set<string>()) : undefined;
+      const items = [...this.users.values()]
+        .filter((u) => u.directory_id === directory)
+        .filter((u) => !memberIds || memberIds.has(u.id))
+        .filter((u) => !email || String(u.email ?? "").toLowerCase() === email)
+        .filter((u) => !idp || u.idp_id === idp);
+      return this.list(res, "DirectoryUserListWithoutGroups", items, q);
+    }
+    if (what === "groups") {
+      if (id) {
+        const g = inDirectory(this.groups.get(id));
+        return g ? this.ok(res, "DirectoryGroup", g) : send(res, 404, notFound("Directory Group", id));
+      }
+      const user = q.get("user");
+      const items = (user ? this.groupsOf(user) : [...this.groups.values()]).filter(
+        (g) => g.directory_id === directory,
+      );
+      return this.list(res, "DirectoryGroupList", items, q);
+    }
+    return send(res, 404, { message: "Not Found", code: "not_found" });
+  }
+
+  /** 4 requests a second per directory on its users: past that, a 429 "Ratelimited" is sent. */
+  private rateLimited(directory: string, res: ServerResponse): boolean {
     const now = Date.now();
     const recent = (this.usersCalls.get(directory) ?? []).filter((t) => now - t < 1000);
     recent.push(now);
     this.usersCalls.set(directory, recent);
-    return recent.length > USERS_PER_SECOND;
+    if (recent.length <= USERS_PER_SECOND) return false;
+    this.stats.rateLimited.set(directory, (this.stats.rateLimited.get(directory) ?? 0) + 1);
+    res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "1" });
+    res.end(JSON.stringify("Ratelimited"));
+    return true;
   }
 
   private ok(res: ServerResponse, schema: SchemaName | null, body: Json) {
@@ -332,8 +388,11 @@ export class WorkOSStandIn {
         return send(res, 200, { ok: true });
       }
       case "/_standin/emit": {
-        const e = this.emit(String(body.event), body.data, body.created_at as string | undefined);
+        const e = this.emit(String(body.event), body.data, body.created_at as string | undefined, body.held === true);
         return send(res, 200, e);
+      }
+      case "/_standin/release": {
+        return send(res, 200, { released: this.release(arr<string>("ids")) });
       }
       case "/_standin/faults": {
         if (req.method === "DELETE") {
