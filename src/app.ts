@@ -8,6 +8,8 @@ import { KvReader } from "./read/kv-reader";
 import { memoryTier } from "./read/memory-tier";
 import { admin } from "./routes/admin";
 import { directories } from "./routes/directories";
+import { directoryGroups } from "./routes/directory-groups";
+import { directoryUsers } from "./routes/directory-users";
 import { groups } from "./routes/groups";
 import { users } from "./routes/users";
 import { webhooks } from "./routes/webhooks";
@@ -65,6 +67,8 @@ app.use(async (c, next) => {
   return next();
 });
 
+app.route("/directories/:directoryId/users", directoryUsers);
+app.route("/directories/:directoryId/groups", directoryGroups);
 app.route("/directories", directories);
 app.route("/directory_users", users);
 app.route("/directory_groups", groups);

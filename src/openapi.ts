@@ -4,9 +4,16 @@ import { Directory } from "./schemas/directory";
 import { ErrorBody } from "./schemas/errors";
 import { EventEnvelope } from "./schemas/events";
 import { DirectoryGroup } from "./schemas/group";
-import { DirectoriesQuery, GroupsQuery, ListEnvelope, UsersQuery } from "./schemas/list";
+import {
+  DirectoriesQuery,
+  DirectoryGroupsQuery,
+  DirectoryUsersQuery,
+  GroupsQuery,
+  ListEnvelope,
+  UsersQuery,
+} from "./schemas/list";
 import { CatchUpReport, Health, ReconcileReport, Status, SyncReport, SyncStatus, WebhookAck } from "./schemas/ops";
-import { DirectoryUserWithGroups } from "./schemas/user";
+import { DirectoryUserRecord, DirectoryUserWithGroups } from "./schemas/user";
 
 /**
  * The cache's own API as OpenAPI 3.1, generated from the valibot schemas the code uses (so the
@@ -17,6 +24,8 @@ const SCHEMAS = {
   DirectoryList: ListEnvelope(Directory),
   DirectoryUserWithGroups,
   DirectoryUserList: ListEnvelope(DirectoryUserWithGroups),
+  DirectoryUser: DirectoryUserRecord,
+  DirectoryUserRecordList: ListEnvelope(DirectoryUserRecord),
   DirectoryGroup,
   DirectoryGroupList: ListEnvelope(DirectoryGroup),
   Error: ErrorBody,
@@ -63,7 +72,9 @@ function queryParams(schema: v.GenericSchema) {
   }));
 }
 
-const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
+const pathParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
+const idParam = pathParam("id");
+const directoryIdParam = pathParam("directoryId");
 const read = (summary: string, ok: SchemaName, params: object[], errs = [401, 404, 422, 503]) => ({
   summary,
   security: [{ apiKey: [] }],
@@ -130,6 +141,27 @@ export function openApiDocument(): object {
       "/directory_users/{id}": { get: read("Get a directory user", "DirectoryUserWithGroups", [idParam]) },
       "/directory_groups": { get: read("List directory groups", "DirectoryGroupList", queryParams(GroupsQuery)) },
       "/directory_groups/{id}": { get: read("Get a directory group", "DirectoryGroup", [idParam]) },
+      "/directories/{directoryId}/users": {
+        get: read("List a directory's users (without groups)", "DirectoryUserRecordList", [
+          directoryIdParam,
+          ...queryParams(DirectoryUsersQuery),
+        ]),
+      },
+      "/directories/{directoryId}/users/{userId}": {
+        get: read("Get a user of a directory (without groups)", "DirectoryUser", [
+          directoryIdParam,
+          pathParam("userId"),
+        ]),
+      },
+      "/directories/{directoryId}/groups": {
+        get: read("List a directory's groups", "DirectoryGroupList", [
+          directoryIdParam,
+          ...queryParams(DirectoryGroupsQuery),
+        ]),
+      },
+      "/directories/{directoryId}/groups/{groupId}": {
+        get: read("Get a group of a directory", "DirectoryGroup", [directoryIdParam, pathParam("groupId")]),
+      },
       "/webhooks/workos": {
         post: {
           summary: "Receive a WorkOS dsync.* webhook (2xx once recorded)",

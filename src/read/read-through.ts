@@ -115,17 +115,31 @@ function unavailable(c: Context<AppEnv>, err: unknown): ApiError {
   );
 }
 
-/** GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS. */
-export async function recordOrReadThrough<T extends { id: string }>(
+/**
+ * GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS.
+ * A directory-scoped route (`scope`) answers a record of another directory as not found, and
+ * serves the record through `scope.serve`.
+ */
+export async function recordOrReadThrough<T extends { id: string; directory_id: string }>(
   c: Context<AppEnv>,
   kvKey: string,
   kind: Kind,
   id: string,
   fetchOne: (client: WorkOSClient) => Promise<T>,
-  keep: (record: T) => { directoryId: string; records: PulledRecords },
+  /** Where the record goes among what the directory's writer keeps. */
+  field: "users" | "groups",
+  scope?: { directoryId: string; serve: (json: string) => string },
 ): Promise<Response> {
   const value = await c.get("kv").get(kvKey);
-  if (isServable(value)) return sendJson(c, value);
+  const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
+  const inScope = (directoryId: string | undefined) => !scope || directoryId === scope.directoryId;
+  if (isServable(value)) {
+    if (!scope) return sendJson(c, value);
+    if (!inScope((JSON.parse(value) as { directory_id?: string }).directory_id)) throw notFound(kind.what, id);
+    return sendJson(c, scope.serve(value));
+  }
   if (value) throw notFound(kind.what, id);
-  return sendJson(c, JSON.stringify(await readThrough(c, kind, id, fetchOne, keep)), "upstream");
+  const record = await readThrough(c, kind, id, fetchOne, keep);
+  if (!inScope(record.directory_id)) throw notFound(kind.what, id);
+  return sendJson(c, JSON.stringify(record), "upstream");
 }

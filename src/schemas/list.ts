@@ -38,6 +38,12 @@ export const UsersQuery = v.pipe(
 
 export const GroupsQuery = v.object({ ...Pagination.entries, directory: Filter, user: Filter });
 
+/** `GET /directories/{id}/users`: the directory is in the path. */
+export const DirectoryUsersQuery = v.object({ ...Pagination.entries, group: Filter, email: Filter, idp_id: Filter });
+
+/** `GET /directories/{id}/groups`: the directory is in the path. */
+export const DirectoryGroupsQuery = v.object({ ...Pagination.entries, user: Filter });
+
 export const ListMetadata = v.object({
   before: v.nullable(v.string()),
   after: v.nullable(v.string()),

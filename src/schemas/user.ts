@@ -53,6 +53,15 @@ export const DirectoryUser = v.pipe(
 );
 export type DirectoryUser = v.InferOutput<typeof DirectoryUser>;
 
+/**
+ * A user as the directory-scoped routes (`/directories/{id}/users`) serve it: WorkOS's
+ * `DirectoryUser`, without the deprecated embedded `groups`.
+ */
+export const DirectoryUserRecord = v.pipe(
+  v.looseObject(UserFields.entries),
+  v.transform(({ groups: _groups, ...user }) => user),
+);
+
 /** What the read API serves for a user: the user with its groups embedded. */
 export const DirectoryUserWithGroups = v.looseObject({
   ...UserFields.entries,

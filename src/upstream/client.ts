@@ -3,7 +3,7 @@ import { Directory } from "../schemas/directory";
 import { EventEnvelope } from "../schemas/events";
 import { DirectoryGroup } from "../schemas/group";
 import { ListEnvelope } from "../schemas/list";
-import { DirectoryUserWithGroups } from "../schemas/user";
+import { DirectoryUserRecord, DirectoryUserWithGroups } from "../schemas/user";
 
 /** Statuses WorkOS (and the SDKs) treat as transient. */
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
@@ -35,6 +35,8 @@ export interface ClientOptions {
 export const DirectoryList = ListEnvelope(Directory);
 export const UserList = ListEnvelope(DirectoryUserWithGroups);
 export const GroupList = ListEnvelope(DirectoryGroup);
+/** Users as the directory-scoped routes list them (no `groups`). */
+export const UserRecordList = ListEnvelope(DirectoryUserRecord);
 export const EventList = v.object({
   object: v.literal("list"),
   data: v.array(EventEnvelope),
@@ -60,6 +62,10 @@ export class WorkOSClient {
   getDirectory = (id: string) => this.get(`/directories/${encodeURIComponent(id)}`, {}, Directory);
   getUser = (id: string) => this.get(`/directory_users/${encodeURIComponent(id)}`, {}, DirectoryUserWithGroups);
   getGroup = (id: string) => this.get(`/directory_groups/${encodeURIComponent(id)}`, {}, DirectoryGroup);
+  getDirectoryUser = (directoryId: string, id: string) =>
+    this.get(`${scopedPath(directoryId, "users")}/${encodeURIComponent(id)}`, {}, DirectoryUserRecord);
+  getDirectoryGroup = (directoryId: string, id: string) =>
+    this.get(`${scopedPath(directoryId, "groups")}/${encodeURIComponent(id)}`, {}, DirectoryGroup);
   listDirectories = (q: Query) => this.get("/directories", q, DirectoryList);
   listUsers = (q: Query) => this.get("/directory_users", q, UserList);
   listGroups = (q: Query) => this.get("/directory_groups", q, GroupList);
@@ -117,6 +123,10 @@ export class WorkOSClient {
     return Math.min(500 * 1.5 ** attempt, 8000) * (0.5 + this.random());
   }
 }
+
+/** The directory-scoped collection routes WorkOS added in 2026 (`@workos-inc/node` 12). */
+export const scopedPath = (directoryId: string, what: "users" | "groups") =>
+  `/directories/${encodeURIComponent(directoryId)}/${what}`;
 
 /** `Retry-After` in seconds or as an HTTP date, capped at a minute. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {

@@ -1,9 +1,12 @@
 /**
  * End to end: the deployable bundle on workerd, listening on localhost, fed only by signed
- * webhooks over HTTP, read by the official @workos-inc/node SDK pointed at it.
+ * webhooks over HTTP, read by the official @workos-inc/node SDK pointed at it — both 11.0.0 and
+ * 12.3.0 (npm `latest`, installed under the alias `workos-node-12`), whose getters take an
+ * options object and which adds the directory-scoped methods.
  */
-import { NotFoundException, UnauthorizedException, UnprocessableEntityException, WorkOS } from "@workos-inc/node";
+import * as sdk11 from "@workos-inc/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as sdk12 from "workos-node-12";
 import { directory, event, group, iso, membership, T0, user, type WebhookEvent } from "../support/events";
 import { assertConforms, schemaForPath } from "../support/openapi";
 import { type RunningWorker, startWorker } from "../support/server";
@@ -20,8 +23,13 @@ const groups = [0, 1, 2].map((i) =>
 
 type List = { data: { groups: unknown[] }[]; list_metadata: { after: string | null } };
 
+/** The two SDK majors, behind the few calls whose signature changed. */
+const SDKS = [
+  { version: "11.0.0", sdk: sdk11 as unknown as typeof sdk12, byId: (id: string) => id as unknown as { id: string } },
+  { version: "12.3.0", sdk: sdk12, byId: (id: string) => ({ id }) },
+];
+
 let worker: RunningWorker;
-let workos: WorkOS;
 const delivered: WebhookEvent[] = [];
 
 async function post(e: WebhookEvent) {
@@ -52,7 +60,6 @@ async function eventually<T>(probe: () => Promise<T>, done: (t: T) => boolean, w
 
 beforeAll(async () => {
   worker = await startWorker({ ...TEST_SETTINGS });
-  workos = new WorkOS(READ_KEY, { apiHostname: worker.url.hostname, port: Number(worker.url.port), https: false });
   await post(event("dsync.activated", directory(D, { organization_id: "org_E2E", name: "E2E Corp" })));
   await post(
     event("dsync.activated", directory(D2, { organization_id: "org_E2E", name: "Other", created_at: iso(T0 + 10) })),
@@ -102,9 +109,14 @@ afterAll(async () => {
   await worker?.dispose();
 });
 
-describe("the official SDK against the cache", () => {
+describe.each(SDKS)("the official SDK $version against the cache", ({ sdk, byId }) => {
+  const client = (key = READ_KEY) =>
+    new sdk.WorkOS(key, { apiHostname: worker.url.hostname, port: Number(worker.url.port), https: false });
+  const { NotFoundException, UnauthorizedException, UnprocessableEntityException } = sdk;
+
   it("gets a directory, a user with its groups, and a group", async () => {
-    const dir = await workos.directorySync.getDirectory(D);
+    const workos = client();
+    const dir = await workos.directorySync.getDirectory(byId(D));
     expect(dir).toMatchObject({
       id: D,
       organizationId: "org_E2E",
@@ -112,16 +124,17 @@ describe("the official SDK against the cache", () => {
       state: "active",
       domain: "example.com",
     });
-    const u = await workos.directorySync.getUser(uid(4));
+    const u = await workos.directorySync.getUser(byId(uid(4)));
     expect(u).toMatchObject({ id: uid(4), directoryId: D, email: `${uid(4)}@example.com`, state: "active" });
     expect(u.groups.map((g) => g.id)).toEqual([groups[1]?.id]);
-    expect(await workos.directorySync.getGroup(groups[0]?.id as string)).toMatchObject({
+    expect(await workos.directorySync.getGroup(byId(groups[0]?.id as string))).toMatchObject({
       id: groups[0]?.id,
       name: "Team 0",
     });
   });
 
   it("lists one page when given a limit, and walks every page with autoPagination", async () => {
+    const workos = client();
     const page = await workos.directorySync.listUsers({ directory: D, limit: 5 });
     expect(page.data.map((u) => u.id)).toEqual([uid(N - 1), uid(N - 2), uid(N - 3), uid(N - 4), uid(N - 5)]);
     expect(page.listMetadata).toEqual({ before: null, after: uid(N - 5) });
@@ -139,6 +152,7 @@ describe("the official SDK against the cache", () => {
   });
 
   it("lists groups by directory and by user, and directories by organization", async () => {
+    const workos = client();
     const dirGroups = await workos.directorySync.listGroups({ directory: D, order: "asc" });
     expect(dirGroups.data.map((g) => g.id)).toEqual(groups.map((g) => g.id));
     const mine = await workos.directorySync.listGroups({ user: uid(2) });
@@ -150,20 +164,77 @@ describe("the official SDK against the cache", () => {
   });
 
   it("raises the SDK's typed errors, with the request id", async () => {
-    const missing = await workos.directorySync.getUser("directory_user_missing").catch((e: unknown) => e);
+    const workos = client();
+    const missing = await workos.directorySync.getUser(byId("directory_user_missing")).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundException);
-    expect((missing as NotFoundException).status).toBe(404);
-    expect((missing as NotFoundException).requestID).toMatch(/^req_/);
+    expect((missing as InstanceType<typeof NotFoundException>).status).toBe(404);
+    expect((missing as InstanceType<typeof NotFoundException>).requestID).toMatch(/^req_/);
 
     const badLimit = await workos.directorySync.listUsers({ directory: D, limit: 0 }).catch((e: unknown) => e);
     expect(badLimit).toBeInstanceOf(UnprocessableEntityException);
 
-    const stranger = new WorkOS("sk_test_wrong", {
-      apiHostname: worker.url.hostname,
-      port: Number(worker.url.port),
-      https: false,
-    });
-    expect(await stranger.directorySync.getDirectory(D).catch((e: unknown) => e)).toBeInstanceOf(UnauthorizedException);
+    const stranger = client("sk_test_wrong");
+    expect(await stranger.directorySync.getDirectory(byId(D)).catch((e: unknown) => e)).toBeInstanceOf(
+      UnauthorizedException,
+    );
+  });
+});
+
+describe("SDK 12.3.0's directory-scoped methods against the cache", () => {
+  const workos = () =>
+    new sdk12.WorkOS(READ_KEY, { apiHostname: worker.url.hostname, port: Number(worker.url.port), https: false });
+
+  it("lists a directory's users (one page, and every page), without groups", async () => {
+    const page = await workos().directorySync.listDirectoryUsers({ directoryId: D, limit: 3 });
+    expect(page.data.map((u) => u.id)).toEqual([uid(N - 1), uid(N - 2), uid(N - 3)]);
+    expect(page.data.every((u) => !("groups" in u))).toBe(true);
+    const all = await (await workos().directorySync.listDirectoryUsers({ directoryId: D })).autoPagination();
+    expect(all.map((u) => u.id)).toEqual(Array.from({ length: N }, (_, i) => uid(N - 1 - i)));
+  });
+
+  it("filters a directory's users by group, email and IdP id", async () => {
+    const members = await (
+      await workos().directorySync.listDirectoryUsers({ directoryId: D, group: groups[1]?.id })
+    ).autoPagination();
+    expect(members.map((u) => u.id).sort()).toEqual(
+      Array.from({ length: N }, (_, i) => i)
+        .filter((i) => i % 3 === 1)
+        .map(uid),
+    );
+    const byEmail = await workos().directorySync.listDirectoryUsers({ directoryId: D, email: `${uid(9)}@example.com` });
+    expect(byEmail.data.map((u) => u.id)).toEqual([uid(9)]);
+    const byIdp = await workos().directorySync.listDirectoryUsers({ directoryId: D, idpId: `idp_${uid(11)}` });
+    expect(byIdp.data.map((u) => u.id)).toEqual([uid(11)]);
+  });
+
+  it("gets a user and a group of the directory", async () => {
+    const u = await workos().directorySync.getDirectoryUser({ directoryId: D, userId: uid(4) });
+    expect(u).toMatchObject({ id: uid(4), directoryId: D, email: `${uid(4)}@example.com` });
+    expect(u).not.toHaveProperty("groups");
+    const g = await workos().directorySync.getDirectoryGroup({ directoryId: D, groupId: groups[2]?.id as string });
+    expect(g).toMatchObject({ id: groups[2]?.id, name: "Team 2", directoryId: D });
+  });
+
+  it("lists a directory's groups, and a user's groups", async () => {
+    const all = await workos().directorySync.listDirectoryGroups({ directoryId: D, order: "asc" });
+    expect(all.data.map((g) => g.id)).toEqual(groups.map((g) => g.id));
+    const mine = await workos().directorySync.listDirectoryGroups({ directoryId: D, user: uid(2) });
+    expect(mine.data.map((g) => g.id)).toEqual([groups[2]?.id]);
+  });
+
+  it("answers a record of another directory, and an unknown directory, as not found", async () => {
+    const elsewhere = await workos()
+      .directorySync.getDirectoryUser({ directoryId: D2, userId: uid(4) })
+      .catch((e: unknown) => e);
+    expect(elsewhere).toBeInstanceOf(sdk12.NotFoundException);
+    const group = await workos()
+      .directorySync.getDirectoryGroup({ directoryId: D2, groupId: groups[0]?.id as string })
+      .catch((e: unknown) => e);
+    expect(group).toBeInstanceOf(sdk12.NotFoundException);
+    const unknown = await workos()
+      .directorySync.listDirectoryUsers({ directoryId: "directory_nope", limit: 1 })
+      .catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(sdk12.NotFoundException);
   });
 });
 
@@ -182,6 +253,11 @@ describe("contract with WorkOS's OpenAPI document", () => {
       `/directory_groups?directory=${D}`,
       `/directory_groups?user=${uid(1)}`,
       `/directory_groups/${groups[0]?.id}`,
+      `/directories/${D}/users?limit=100`,
+      `/directories/${D}/users?group=${groups[1]?.id}&order=asc`,
+      `/directories/${D}/users/${uid(0)}`,
+      `/directories/${D}/groups?user=${uid(1)}`,
+      `/directories/${D}/groups/${groups[0]?.id}`,
     ];
     for (const path of paths) {
       const res = await raw(path);

@@ -17,18 +17,41 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema({ $id: "workos", components: spec.components });
 
+/**
+ * The spec (0.1.0) predates the directory-scoped routes of 2026, whose lists hold WorkOS's
+ * `DirectoryUser` (no `groups`): their list is the spec's `DirectoryUserList` with those items.
+ */
+const userList = spec.components.schemas.DirectoryUserList as { properties: Record<string, unknown> };
+ajv.addSchema(
+  {
+    ...userList,
+    properties: {
+      ...userList.properties,
+      data: { type: "array", items: { $ref: "workos#/components/schemas/DirectoryUser" } },
+    },
+  },
+  "DirectoryUserListWithoutGroups",
+  undefined,
+  false, // as the spec's own schemas: it lists a `required` key twice, which strict meta-validation refuses
+);
+
 export type SchemaName =
   | "Directory"
   | "DirectoryList"
+  | "DirectoryUser"
   | "DirectoryUserWithGroups"
   | "DirectoryUserList"
+  | "DirectoryUserListWithoutGroups"
   | "DirectoryGroup"
   | "DirectoryGroupList"
   | "EventSchema";
 
 /** Throws with ajv's findings unless `value` conforms to the named schema of the spec. */
 export function assertConforms(name: SchemaName, value: unknown, context: string = name): void {
-  const validate = ajv.getSchema(`workos#/components/schemas/${name}`);
+  const validate =
+    name === "DirectoryUserListWithoutGroups"
+      ? ajv.getSchema(name)
+      : ajv.getSchema(`workos#/components/schemas/${name}`);
   if (!validate) throw new Error(`schema ${name} not in the spec`);
   if (!validate(value)) {
     throw new Error(`${context} does not conform to ${name}: ${ajv.errorsText(validate.errors, { separator: "; " })}`);
@@ -37,7 +60,10 @@ export function assertConforms(name: SchemaName, value: unknown, context: string
 
 /** The spec schema a response of the cache's read API must conform to. */
 export function schemaForPath(pathname: string): SchemaName {
-  const [, resource, id] = pathname.split("/");
+  const [, resource, id, scoped, scopedId] = pathname.split("/");
+  if (resource === "directories" && scoped === "users")
+    return scopedId ? "DirectoryUser" : "DirectoryUserListWithoutGroups";
+  if (resource === "directories" && scoped === "groups") return scopedId ? "DirectoryGroup" : "DirectoryGroupList";
   const byResource: Record<string, [SchemaName, SchemaName]> = {
     directories: ["DirectoryList", "Directory"],
     directory_users: ["DirectoryUserList", "DirectoryUserWithGroups"],

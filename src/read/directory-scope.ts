@@ -1,0 +1,33 @@
+import { notFound } from "../http/errors";
+import { kvKeys } from "../kv/keys";
+import { isServable } from "./records";
+
+/**
+ * Which route family a read serves: the flat routes (`/directory_users`, `/directory_groups`)
+ * or the directory-scoped ones (`/directories/{id}/users|groups`), where a record of another
+ * directory is not found and the directory itself must exist.
+ */
+export type Route = { scoped: false } | { scoped: true; directoryId: string };
+
+export const FLAT: Route = { scoped: false };
+
+/**
+ * For a directory-scoped list whose index is absent: a directory the cache has no record of is
+ * a 404 rather than an empty list. Its record is read in the same bulk get as the index, so the
+ * check costs no KV operation; pass `keys` and `check` to `listFromIndex`.
+ */
+export function directoryKnown(route: Route) {
+  if (!route.scoped) return { keys: [], check: undefined, orNotFound: () => undefined };
+  const key = kvKeys.directory(route.directoryId);
+  let known = false;
+  return {
+    keys: [key],
+    check: (read: Map<string, string | null>) => {
+      known = isServable(read.get(key));
+      return "ok" as const;
+    },
+    orNotFound: () => {
+      if (!known) throw notFound("Directory", route.directoryId);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { sortKeyOf } from "../directory/model";
+import { sendJson } from "../http/query";
+import { kvKeys } from "../kv/keys";
+import type { DirectoryGroup } from "../schemas/group";
+import type { Pagination } from "../schemas/list";
+import { GroupList, scopedPath } from "../upstream/client";
+import { directoryKnown, type Route } from "./directory-scope";
+import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "./lists";
+import { listFromUpstream, recordOrReadThrough } from "./read-through";
+import { isServable } from "./records";
+
+/**
+ * Reads of directory groups, shared by the flat routes (`/directory_groups`) and the
+ * directory-scoped ones (`/directories/{id}/groups`). Groups are served the same by both.
+ */
+export type GroupListQuery = Pagination & { directory?: string; user?: string };
+
+export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: Route): Promise<Response> {
+  const kv = c.get("kv");
+  const pulling = c.get("config").upstream !== undefined;
+  const fromUpstream = async (directoryId?: string) => {
+    const [path, query] = route.scoped
+      ? [scopedPath(route.directoryId, "groups"), { ...q, directory: undefined }]
+      : ["/directory_groups", q];
+    return sendJson(c, JSON.stringify(await listFromUpstream(c, path, query, GroupList, directoryId)), "upstream");
+  };
+
+  if (q.user) {
+    // A user's groups are embedded in its record: one read holds the whole list (plus, when
+    // pulling, one for whether its directory is held fully).
+    const userKey = kvKeys.user(q.user);
+    const fetched = await kv.getMany([userKey, ...cursorKeys(q, kvKeys.group)]);
+    const user = fetched.get(userKey);
+    if (!isServable(user)) return pulling && !user ? fromUpstream(q.directory) : sendJson(c, listBody(emptyList()));
+    const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
+    if (pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id))))
+      return fromUpstream(parsed.directory_id);
+    const items = new Map<string, string>();
+    for (const g of parsed.groups) {
+      if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
+    }
+    return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.group, q, fetched)));
+  }
+  const directory = q.directory as string;
+  const known = directoryKnown(route);
+  const page = await listFromIndex(kv, kvKeys.directoryGroups(directory), kvKeys.group, q, known.keys, known.check);
+  if (page) return sendJson(c, listBody(page));
+  if (pulling) return fromUpstream(directory);
+  known.orNotFound();
+  return sendJson(c, listBody(emptyList()));
+}
+
+export function getGroup(c: Context<AppEnv>, id: string, route: Route): Promise<Response> {
+  const kind = { what: "Directory Group", path: "directory_groups" } as const;
+  if (!route.scoped)
+    return recordOrReadThrough(c, kvKeys.group(id), kind, id, (client) => client.getGroup(id), "groups");
+  const { directoryId } = route;
+  return recordOrReadThrough(
+    c,
+    kvKeys.group(id),
+    { ...kind, path: scopedPath(directoryId, "groups") },
+    id,
+    (client) => client.getDirectoryGroup(directoryId, id),
+    "groups",
+    { directoryId, serve: (json) => json },
+  );
+}

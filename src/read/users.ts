@@ -1,0 +1,108 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { emailKey } from "../directory/model";
+import { sendJson } from "../http/query";
+import { kvKeys } from "../kv/keys";
+import type { Pagination } from "../schemas/list";
+import { scopedPath, UserList, UserRecordList } from "../upstream/client";
+import { directoryKnown, type Route } from "./directory-scope";
+import {
+  cursorKeys,
+  emptyList,
+  isHeld,
+  type ListResult,
+  listBody,
+  listFromIndex,
+  listFromMemory,
+  readRecords,
+} from "./lists";
+import { listFromUpstream, recordOrReadThrough } from "./read-through";
+
+/**
+ * Reads of directory users, shared by the flat routes (`/directory_users`, users with their
+ * `groups`) and the directory-scoped ones (`/directories/{id}/users`, WorkOS's `DirectoryUser`
+ * without `groups`; a user of another directory is not found there).
+ */
+export type UserListQuery = Pagination & { directory?: string; group?: string; email?: string; idp_id?: string };
+
+/** A stored user (always kept with its `groups`) as a directory-scoped route serves it. */
+export function withoutGroups(json: string): string {
+  const { groups: _groups, ...user } = JSON.parse(json) as Record<string, unknown>;
+  return JSON.stringify(user);
+}
+
+const directoryOf = (json: string | null | undefined) =>
+  json ? (JSON.parse(json) as { directory_id?: string }).directory_id : undefined;
+
+export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Route): Promise<Response> {
+  const kv = c.get("kv");
+  const pulling = c.get("config").upstream !== undefined;
+  const send = (page: ListResult) =>
+    sendJson(c, listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
+  // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
+  const fromUpstream = async (directoryId?: string) => {
+    const body = route.scoped
+      ? await listFromUpstream(
+          c,
+          scopedPath(route.directoryId, "users"),
+          { ...q, directory: undefined },
+          UserRecordList,
+          directoryId,
+        )
+      : await listFromUpstream(c, "/directory_users", q, UserList, directoryId);
+    return sendJson(c, JSON.stringify(body), "upstream");
+  };
+
+  if (q.directory && (q.email || q.idp_id)) {
+    // Exact lookups: (1) the lookup sets, the sync marker and cursor records, (2) the users.
+    const marker = kvKeys.syncMarker(q.directory);
+    const lookups = [
+      q.email ? kvKeys.usersByEmail(q.directory, emailKey(q.email) as string) : null,
+      q.idp_id ? kvKeys.usersByIdp(q.directory, q.idp_id) : null,
+    ].filter((k): k is string => k !== null);
+    const fetched = await kv.getMany([...lookups, ...(pulling ? [marker] : []), ...cursorKeys(q, kvKeys.user)]);
+    if (pulling && !isHeld(fetched.get(marker))) return fromUpstream(q.directory);
+    const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
+    const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
+    const items = await readRecords(kv, matching, kvKeys.user);
+    if (q.group) {
+      for (const [k, json] of items) {
+        const groups = (JSON.parse(json) as { groups: { id: string }[] }).groups;
+        if (!groups.some((g) => g.id === q.group)) items.delete(k);
+      }
+    }
+    return send(await listFromMemory(kv, items, kvKeys.user, q, fetched));
+  }
+  if (q.group) {
+    const groupKey = kvKeys.group(q.group);
+    let directoryId: string | undefined;
+    const page = await listFromIndex(kv, kvKeys.groupMembers(q.group), kvKeys.user, q, [groupKey], (read) => {
+      directoryId = directoryOf(read.get(groupKey));
+      return q.directory && directoryId && directoryId !== q.directory ? "empty" : "ok";
+    });
+    if (page) return send(page);
+    return pulling ? fromUpstream(directoryId ?? q.directory) : send(emptyList());
+  }
+  const directory = q.directory as string;
+  const known = directoryKnown(route);
+  const page = await listFromIndex(kv, kvKeys.directoryUsers(directory), kvKeys.user, q, known.keys, known.check);
+  if (page) return send(page);
+  if (pulling) return fromUpstream(directory);
+  known.orNotFound();
+  return send(emptyList());
+}
+
+export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<Response> {
+  const kind = { what: "Directory User", path: "directory_users" } as const;
+  if (!route.scoped) return recordOrReadThrough(c, kvKeys.user(id), kind, id, (client) => client.getUser(id), "users");
+  const { directoryId } = route;
+  return recordOrReadThrough(
+    c,
+    kvKeys.user(id),
+    { ...kind, path: scopedPath(directoryId, "users") },
+    id,
+    (client) => client.getDirectoryUser(directoryId, id),
+    "users",
+    { directoryId, serve: withoutGroups },
+  );
+}

@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { cachedAnswers } from "../http/answers";
+import { requireApiKey } from "../http/auth";
+import { parseQuery } from "../http/query";
+import type { Route } from "../read/directory-scope";
+import { getGroup, listGroups } from "../read/groups";
+import { DirectoryGroupsQuery } from "../schemas/list";
+
+/** `/directories/{directoryId}/groups` (WorkOS 2026, `@workos-inc/node` 12): groups of one directory. */
+export const directoryGroups = new Hono<AppEnv>();
+directoryGroups.use(requireApiKey, cachedAnswers);
+
+const scope = (directoryId: string): Route => ({ scoped: true, directoryId });
+
+directoryGroups.get("/", (c) => {
+  const directoryId = c.req.param("directoryId") as string;
+  const q = parseQuery(c, DirectoryGroupsQuery);
+  return listGroups(c, { ...q, directory: directoryId }, scope(directoryId));
+});
+
+directoryGroups.get("/:groupId", (c) =>
+  getGroup(c, c.req.param("groupId"), scope(c.req.param("directoryId") as string)),
+);

@@ -1,0 +1,25 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { cachedAnswers } from "../http/answers";
+import { requireApiKey } from "../http/auth";
+import { parseQuery } from "../http/query";
+import type { Route } from "../read/directory-scope";
+import { getUser, listUsers } from "../read/users";
+import { DirectoryUsersQuery } from "../schemas/list";
+
+/**
+ * `/directories/{directoryId}/users` (WorkOS 2026, `@workos-inc/node` 12): users of one
+ * directory as WorkOS's `DirectoryUser`, without `groups`.
+ */
+export const directoryUsers = new Hono<AppEnv>();
+directoryUsers.use(requireApiKey, cachedAnswers);
+
+const scope = (directoryId: string): Route => ({ scoped: true, directoryId });
+
+directoryUsers.get("/", (c) => {
+  const directoryId = c.req.param("directoryId") as string;
+  const q = parseQuery(c, DirectoryUsersQuery);
+  return listUsers(c, { ...q, directory: directoryId }, scope(directoryId));
+});
+
+directoryUsers.get("/:userId", (c) => getUser(c, c.req.param("userId"), scope(c.req.param("directoryId") as string)));
