@@ -102,6 +102,23 @@ export class DirectoryObject extends DurableObject<Env> {
     return { ...this.crawler.status(), held: this.held(), pullEnabled: this.pullEnabled() };
   }
 
+  /**
+   * Records as the read model serves them (a tombstone for a deleted one, null for none), read
+   * from this writer's state: for a list page whose index names a record that the reader's KV
+   * location does not show yet (KV is eventually consistent, and caches a miss).
+   */
+  async served(kind: "user" | "group" | "directory", ids: string[]): Promise<Record<string, string | null>> {
+    const directoryId = this.store.getMeta("directory_id");
+    const out: Record<string, string | null> = {};
+    for (const id of ids.slice(0, 100)) {
+      const mark: DirtyKey = kind === "directory" ? "dir" : `${kind}:${id}`;
+      const mine = directoryId !== null && (kind !== "directory" || id === directoryId);
+      const write = mine ? materialize(this.store, directoryId as string, mark, this.held(), async () => {}) : null;
+      out[id] = write?.kind === "put" ? write.value : null;
+    }
+    return out;
+  }
+
   /** Keeps records a read-through fetched, and starts a backfill if the directory is not held. */
   async storePulled(directoryId: string, records: PulledRecords): Promise<void> {
     const s = { at: Date.now(), tag: "read-through" };

@@ -10,6 +10,7 @@ import { directoryKnown, type Route } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "./lists";
 import { listFromUpstream, recordOrReadThrough } from "./read-through";
 import { isServable } from "./records";
+import { recordsOfDirectory } from "./writer-records";
 
 /**
  * Reads of directory groups, shared by the flat routes (`/directory_groups`) and the
@@ -45,7 +46,14 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
   }
   const directory = q.directory as string;
   const known = directoryKnown(route);
-  const page = await listFromIndex(kv, kvKeys.directoryGroups(directory), kvKeys.group, q, known.keys, known.check);
+  const page = await listFromIndex(
+    kv,
+    kvKeys.directoryGroups(directory),
+    recordsOfDirectory(c.env, "group", () => directory),
+    q,
+    known.keys,
+    known.check,
+  );
   if (page) return sendJson(c, listBody(page));
   if (pulling) return fromUpstream(directory);
   known.orNotFound();

@@ -2,10 +2,23 @@ import { idOfSortKey } from "../directory/model";
 import { ApiError } from "../http/errors";
 import { chunkBase, type Manifest, planWindow } from "../kv/chunks";
 import { kvKeys } from "../kv/keys";
+import { log } from "../log";
 import type { Pagination } from "../schemas/list";
 import type { KvReader } from "./kv-reader";
 import { cutPage, type Page, type PageQuery, pageTake, type Window } from "./pagination";
 import { isServable, sortKeyOfStored } from "./records";
+
+/**
+ * Where a list's records live: their KV key, and their writer for a record the index names but
+ * this location's KV does not show yet. KV is eventually consistent and caches misses (so does
+ * the memory tier): a record read as missing shortly before the index was published (say, by the
+ * read-through that first met its directory) would otherwise leave a hole in a page served as
+ * complete. Such reads are rare, and cost one call to the writer instead of a wrong answer.
+ */
+export interface RecordSource {
+  key: (id: string) => string;
+  fill?: (ids: string[]) => Promise<Map<string, string | null>>;
+}
 
 /** A page of stored records, ready to send: `data` holds the records' JSON as stored. */
 export interface ListResult {
@@ -51,8 +64,8 @@ export const cursorKeys = (p: Pagination, recordKey: (id: string) => string) =>
   [p.after, p.before].filter((id): id is string => id !== undefined).map(recordKey);
 
 /** Fetches the records of a page (one bulk get), skipping any deleted since the index was written. */
-async function records(kv: KvReader, page: Page, recordKey: (id: string) => string): Promise<ListResult> {
-  const items = await readRecords(kv, page.keys, recordKey);
+async function records(kv: KvReader, page: Page, source: RecordSource): Promise<ListResult> {
+  const items = await readRecords(kv, page.keys, source);
   return { data: page.keys.flatMap((k) => items.get(k) ?? []), metadata: page.metadata };
 }
 
@@ -65,11 +78,12 @@ async function records(kv: KvReader, page: Page, recordKey: (id: string) => stri
 export async function listFromIndex(
   kv: KvReader,
   indexKey: string,
-  recordKey: (id: string) => string,
+  source: RecordSource,
   p: Pagination,
   alsoRead: string[] = [],
   check?: (fetched: Map<string, string | null>) => "ok" | "empty" | "absent",
 ): Promise<ListResult | null> {
+  const recordKey = source.key;
   const first = await kv.getMany([indexKey, ...alsoRead, ...cursorKeys(p, recordKey)]);
   const verdict = check?.(first) ?? "ok";
   if (verdict === "empty") return emptyList();
@@ -99,7 +113,7 @@ export async function listFromIndex(
     for (const k of JSON.parse(body) as string[]) keys.push(k);
   }
   const window: Window = { keys, base: chunkBase(manifest, from), total: manifest.n };
-  return records(kv, cutPage(window, q, idOfSortKey), recordKey);
+  return records(kv, cutPage(window, q, idOfSortKey), source);
 }
 
 /** Whether a sync marker says the cache holds its directory (or the directory list) fully. */
@@ -125,18 +139,25 @@ export async function listFromMemory(
   return { data: page.keys.map((k) => items.get(k) as string), metadata: page.metadata };
 }
 
-/** Reads up to 100 records in one operation into a sort-key map, dropping deleted ones. */
+/**
+ * Reads up to 100 records in one operation into a sort-key map, dropping deleted ones; records
+ * KV does not show here are asked of their writer (see RecordSource).
+ */
 export async function readRecords(
   kv: KvReader,
   sortKeys: readonly string[],
-  recordKey: (id: string) => string,
+  source: RecordSource,
 ): Promise<Map<string, string>> {
-  const keys = sortKeys.slice(0, 100);
-  const values = await kv.getMany(keys.map((k) => recordKey(idOfSortKey(k))));
+  const ids = sortKeys.slice(0, 100).map(idOfSortKey);
+  const values = await kv.getMany(ids.map(source.key));
+  const holes = ids.filter((id) => !values.get(source.key(id)));
+  const filled = holes.length && source.fill ? await source.fill(holes) : new Map<string, string | null>();
+  if (holes.length) log.info("list records read from their writer", { asked: holes.length, found: filled.size });
   const out = new Map<string, string>();
-  for (const k of keys) {
-    const value = values.get(recordKey(idOfSortKey(k)));
+  sortKeys.slice(0, 100).forEach((k, i) => {
+    const id = ids[i] as string;
+    const value = values.get(source.key(id)) ?? filled.get(id);
     if (isServable(value)) out.set(k, value);
-  }
+  });
   return out;
 }

@@ -17,6 +17,7 @@ import {
   readRecords,
 } from "./lists";
 import { listFromUpstream, recordOrReadThrough } from "./read-through";
+import { recordsOfDirectory } from "./writer-records";
 
 /**
  * Reads of directory users, shared by the flat routes (`/directory_users`, users with their
@@ -36,6 +37,7 @@ const directoryOf = (json: string | null | undefined) =>
 
 export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Route): Promise<Response> {
   const kv = c.get("kv");
+  const usersOf = (directoryId: () => string | undefined) => recordsOfDirectory(c.env, "user", directoryId);
   const pulling = c.get("config").upstream !== undefined;
   const send = (page: ListResult) =>
     sendJson(c, listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
@@ -64,7 +66,11 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     if (pulling && !isHeld(fetched.get(marker))) return fromUpstream(q.directory);
     const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
     const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
-    const items = await readRecords(kv, matching, kvKeys.user);
+    const items = await readRecords(
+      kv,
+      matching,
+      usersOf(() => q.directory),
+    );
     if (q.group) {
       for (const [k, json] of items) {
         const groups = (JSON.parse(json) as { groups: { id: string }[] }).groups;
@@ -76,16 +82,30 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
   if (q.group) {
     const groupKey = kvKeys.group(q.group);
     let directoryId: string | undefined;
-    const page = await listFromIndex(kv, kvKeys.groupMembers(q.group), kvKeys.user, q, [groupKey], (read) => {
-      directoryId = directoryOf(read.get(groupKey));
-      return q.directory && directoryId && directoryId !== q.directory ? "empty" : "ok";
-    });
+    const page = await listFromIndex(
+      kv,
+      kvKeys.groupMembers(q.group),
+      usersOf(() => directoryId),
+      q,
+      [groupKey],
+      (read) => {
+        directoryId = directoryOf(read.get(groupKey));
+        return q.directory && directoryId && directoryId !== q.directory ? "empty" : "ok";
+      },
+    );
     if (page) return send(page);
     return pulling ? fromUpstream(directoryId ?? q.directory) : send(emptyList());
   }
   const directory = q.directory as string;
   const known = directoryKnown(route);
-  const page = await listFromIndex(kv, kvKeys.directoryUsers(directory), kvKeys.user, q, known.keys, known.check);
+  const page = await listFromIndex(
+    kv,
+    kvKeys.directoryUsers(directory),
+    usersOf(() => directory),
+    q,
+    known.keys,
+    known.check,
+  );
   if (page) return send(page);
   if (pulling) return fromUpstream(directory);
   known.orNotFound();

@@ -8,6 +8,7 @@ import { kvKeys } from "../kv/keys";
 import { emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
 import { listFromUpstream, readClient, readThrough, relay } from "../read/read-through";
 import { isServable } from "../read/records";
+import { directoryList } from "../read/writer-records";
 import { Directory } from "../schemas/directory";
 import { DirectoriesQuery } from "../schemas/list";
 import { DirectoryList } from "../upstream/client";
@@ -28,11 +29,11 @@ directories.get("/", requireApiKey, cachedAnswers, async (c) => {
     // Name search and domain have no KV index: the registry answers them from SQLite.
     const registry = c.env.REGISTRY.getByName("registry");
     const sortKeys = await registry.search({ organizationId: q.organization_id, search: q.search, domain: q.domain });
-    const items = await readRecords(kv, sortKeys, kvKeys.directory);
+    const items = await readRecords(kv, sortKeys, directoryList(c.env));
     return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.directory, q)));
   }
   const index = q.organization_id ? kvKeys.organizationDirectories(q.organization_id) : kvKeys.directories();
-  const page = await listFromIndex(kv, index, kvKeys.directory, q, pulling ? [REGISTRY_MARKER] : [], (read) =>
+  const page = await listFromIndex(kv, index, directoryList(c.env), q, pulling ? [REGISTRY_MARKER] : [], (read) =>
     pulling && !isHeld(read.get(REGISTRY_MARKER)) ? "absent" : "ok",
   );
   if (page) return sendJson(c, listBody(page));

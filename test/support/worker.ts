@@ -41,16 +41,19 @@ let clock = Date.now();
  * little over a second later, as the once-a-second rule needs) instead of waiting in real time.
  */
 export async function settle(...directoryIds: string[]) {
+  await flushWriters(...directoryIds);
+  // What an isolate remembered may now be stale (for up to MAX_AGE_MS): start afresh.
+  forgetReads();
+}
+
+/** As settle, but keeps what this isolate's memory tier remembers (as a live isolate would). */
+export async function flushWriters(...directoryIds: string[]) {
   const stubs = [...directoryIds.map((id) => env.DIRECTORY.getByName(id)), env.REGISTRY.getByName("registry")];
   clock = Math.max(clock, Date.now()) + 1100;
   for (let round = 0; round < 200; round++) {
     const reports = [];
     for (const stub of stubs) reports.push(await stub.flushKv(clock));
-    if (reports.every((r) => r.pending === 0)) {
-      // What an isolate remembered may now be stale (for up to MAX_AGE_MS): start afresh.
-      forgetReads();
-      return;
-    }
+    if (reports.every((r) => r.pending === 0)) return;
     clock += 1100;
   }
   throw new Error("writers did not settle");

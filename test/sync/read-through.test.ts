@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { standin } from "../support/standin-client";
-import { get, settle } from "../support/worker";
+import { flushWriters, get, settle } from "../support/worker";
 import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
 const json = async <T>(res: Response) => (await res.json()) as T;
@@ -24,6 +24,28 @@ describe("read-through", () => {
     const expected = d.memberships.filter(([u]) => u === id).map(([, g]) => g);
     expect(again.groups.map((g) => g.id).sort()).toEqual(expected.sort());
     expect((await standin.stats()).byPath[`/directory_users/${id}`] ?? 0).toBe(before);
+  });
+
+  it("never lists a directory first met through a read-through without that user", async () => {
+    // Reproduced black-box: after the backfill, for about a second the published list lacked the
+    // user read through first (this isolate remembered its KV miss from before it was kept).
+    const d = upstreamDirectory("directory_01FIRSTMET", 40, 2);
+    await publish(d);
+    expect((await get(`/directory_users/${d.uid(0)}`)).status).toBe(200);
+    await waitForSync(d.dir.id, complete());
+    const listed = `/directory_users?directory=${d.dir.id}&limit=100`;
+    const counts: number[] = [];
+    let fromCache = 0;
+    const deadline = Date.now() + 30_000;
+    while (fromCache < 5 && Date.now() < deadline) {
+      const before = (await standin.stats("", `directory=${d.dir.id}&limit=100`)).requests;
+      counts.push((await json<List>(await get(listed))).data.length);
+      const after = (await standin.stats("", `directory=${d.dir.id}&limit=100`)).requests;
+      if (after === before) fromCache += 1;
+      else await flushWriters(d.dir.id);
+    }
+    expect(fromCache).toBe(5);
+    expect(counts).toEqual(counts.map(() => 40));
   });
 
   it("answers 404 for ids WorkOS does not know, and remembers them briefly", async () => {
