@@ -10,6 +10,7 @@ import { isServable } from "./records";
 export type Route = { scoped: false } | { scoped: true; directoryId: string };
 
 export const FLAT: Route = { scoped: false };
+export const scopedTo = (directoryId: string): Route => ({ scoped: true, directoryId });
 
 /**
  * For a directory-scoped list whose index is absent: a directory the cache has no record of is

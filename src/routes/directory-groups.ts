@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
 import { parseQuery } from "../http/query";
-import type { Route } from "../read/directory-scope";
+import { scopedTo } from "../read/directory-scope";
 import { getGroup, listGroups } from "../read/groups";
 import { DirectoryGroupsQuery } from "../schemas/list";
 
@@ -11,14 +11,12 @@ import { DirectoryGroupsQuery } from "../schemas/list";
 export const directoryGroups = new Hono<AppEnv>();
 directoryGroups.use(requireApiKey, cachedAnswers);
 
-const scope = (directoryId: string): Route => ({ scoped: true, directoryId });
-
 directoryGroups.get("/", (c) => {
   const directoryId = c.req.param("directoryId") as string;
   const q = parseQuery(c, DirectoryGroupsQuery);
-  return listGroups(c, { ...q, directory: directoryId }, scope(directoryId));
+  return listGroups(c, { ...q, directory: directoryId }, scopedTo(directoryId));
 });
 
 directoryGroups.get("/:groupId", (c) =>
-  getGroup(c, c.req.param("groupId"), scope(c.req.param("directoryId") as string)),
+  getGroup(c, c.req.param("groupId"), scopedTo(c.req.param("directoryId") as string)),
 );

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
 import { parseQuery } from "../http/query";
-import type { Route } from "../read/directory-scope";
+import { scopedTo } from "../read/directory-scope";
 import { getUser, listUsers } from "../read/users";
 import { DirectoryUsersQuery } from "../schemas/list";
 
@@ -14,12 +14,12 @@ import { DirectoryUsersQuery } from "../schemas/list";
 export const directoryUsers = new Hono<AppEnv>();
 directoryUsers.use(requireApiKey, cachedAnswers);
 
-const scope = (directoryId: string): Route => ({ scoped: true, directoryId });
-
 directoryUsers.get("/", (c) => {
   const directoryId = c.req.param("directoryId") as string;
   const q = parseQuery(c, DirectoryUsersQuery);
-  return listUsers(c, { ...q, directory: directoryId }, scope(directoryId));
+  return listUsers(c, { ...q, directory: directoryId }, scopedTo(directoryId));
 });
 
-directoryUsers.get("/:userId", (c) => getUser(c, c.req.param("userId"), scope(c.req.param("directoryId") as string)));
+directoryUsers.get("/:userId", (c) =>
+  getUser(c, c.req.param("userId"), scopedTo(c.req.param("directoryId") as string)),
+);
