@@ -12,7 +12,16 @@ import {
   ListEnvelope,
   UsersQuery,
 } from "./schemas/list";
-import { CatchUpReport, Health, ReconcileReport, Status, SyncReport, SyncStatus, WebhookAck } from "./schemas/ops";
+import {
+  BrakeRequest,
+  CatchUpReport,
+  Health,
+  ReconcileReport,
+  Status,
+  SyncReport,
+  SyncStatus,
+  WebhookAck,
+} from "./schemas/ops";
 import { DirectoryUserRecord, DirectoryUserWithGroups } from "./schemas/user";
 
 /**
@@ -33,6 +42,7 @@ const SCHEMAS = {
   WebhookAck,
   SyncStatus: SyncReport,
   SyncStarted: SyncStatus,
+  BrakeRequest,
   Status,
   Health,
   ReconcileReport,
@@ -53,6 +63,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: "Missing or wrong key, or bad signature",
   403: "A read key on an admin route",
   404: "Not found",
+  409: "Nothing braked (or not in the generation given)",
   413: "Body over 1 MiB",
   422: "Invalid parameters or event",
   503: "Not configured, not recorded, or WorkOS unreachable",
@@ -177,6 +188,13 @@ export function openApiDocument(): object {
       "/admin/directories/{id}/sync": {
         get: adminOp("Sync progress of a directory", "SyncStatus", "200", [idParam]),
         post: adminOp("Sync a directory now", "SyncStarted", "202", [idParam]),
+      },
+      "/admin/directories/{id}/brake": {
+        post: {
+          ...adminOp("Apply or discard a reconcile sweep the deletion brake holds", "SyncStatus", "200", [idParam]),
+          requestBody: { required: true, content: { "application/json": { schema: ref("BrakeRequest") } } },
+          responses: { "200": json("SyncStatus", "Decided: the crawl is complete"), ...errors(401, 403, 409, 422) },
+        },
       },
       "/admin/reconcile": { post: adminOp("Reconcile every directory", "ReconcileReport") },
       "/admin/events/catch-up": { post: adminOp("Apply Events API events after the stored cursor", "CatchUpReport") },

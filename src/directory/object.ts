@@ -6,7 +6,7 @@ import type { RegistryEntry } from "../registry/object";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
-import type { DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
+import type { BrakeDecision, DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
 import { WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
 import { applyEvent } from "./apply";
@@ -46,6 +46,7 @@ export class DirectoryObject extends DurableObject<Env> {
     super(ctx, env);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
     this.store = new SqliteStore(ctx.storage.sql, (mark) => this.outbox.mark(mark));
+    const config = loadConfig(env);
     this.crawler = new Crawler(
       this.store,
       (fn) => ctx.storage.transactionSync(fn),
@@ -53,6 +54,8 @@ export class DirectoryObject extends DurableObject<Env> {
         for (const e of events) applyEvent(this.store, e);
       },
       () => this.publishIndexes(),
+      // Unreadable settings turn pulling off (no crawl runs); were one to run, brake hardest.
+      config.ok ? config.config.deletionBrake : { percent: 1, min: 0 },
     );
   }
 
@@ -85,14 +88,16 @@ export class DirectoryObject extends DurableObject<Env> {
   /**
    * Starts a crawl. `force` (admin, reconcile) starts a new generation, or if one is running
    * (perhaps backing off after a failure) resumes it at once; otherwise a crawl starts only when
-   * the directory is not yet held fully and none runs (list requests, read-through).
+   * the directory is not yet held fully and none runs (list requests, read-through). A braked
+   * crawl waits for an admin: only `force` supersedes it, or every list request would re-crawl.
    */
   async requestSync(directoryId: string, reason: string, force = false): Promise<SyncStatus> {
     if (!this.pullEnabled()) return this.crawler.status();
     const status = this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
       const s = this.crawler.status();
-      return force || (!s.held && s.state !== "running") ? this.crawler.start(reason, Date.now()) : s;
+      const idle = s.state !== "running" && s.state !== "braked";
+      return force || (!s.held && idle) ? this.crawler.start(reason, Date.now()) : s;
     });
     if (status.state === "running") await scheduleAlarm(this.ctx.storage, Date.now());
     return status;
@@ -100,6 +105,15 @@ export class DirectoryObject extends DurableObject<Env> {
 
   async syncStatus(): Promise<SyncReport> {
     return { ...this.crawler.status(), held: this.held(), pullEnabled: this.pullEnabled() };
+  }
+
+  /** An admin's decision on a braked sweep (see Crawler.decide); null when nothing is braked. */
+  async decideBrake(decision: BrakeDecision, generation?: number): Promise<SyncReport | null> {
+    const directoryId = this.store.getMeta("directory_id");
+    if (!directoryId || !this.crawler.decide(directoryId, decision, generation)) return null;
+    // Removals (and, once held, the list indexes) reach KV through the outbox.
+    await scheduleAlarm(this.ctx.storage, Date.now());
+    return this.syncStatus();
   }
 
   /**

@@ -1,6 +1,8 @@
+import type { Config } from "../config";
+import { log } from "../log";
 import type { DsyncEvent } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
-import type { SyncStatus } from "../schemas/ops";
+import type { BrakeDecision, SweepBrake, SyncStatus } from "../schemas/ops";
 import { UpstreamError, type WorkOSClient } from "../upstream/client";
 import { pulled, userOf } from "./pulled";
 import type { SqliteStore } from "./sqlite-store";
@@ -13,6 +15,11 @@ export const USERS_INTERVAL_MS = 260;
 const RESUME_BACKOFF_MS = [5_000, 15_000, 60_000, 300_000];
 
 export type Phase = SyncStatus["phase"];
+type Removals = ReturnType<SqliteStore["unseen"]>;
+
+/** Whether removing `removing` of `live` is more than the brake allows: over its minimum and over its share. */
+const exceeds = (removing: number, live: number, { percent, min }: Config["deletionBrake"]) =>
+  removing > min && removing * 100 > live * percent;
 
 const initial = (): SyncStatus => ({
   generation: 0,
@@ -29,6 +36,7 @@ const initial = (): SyncStatus => ({
   lastErrorAt: null,
   failures: 0,
   held: false,
+  brake: null,
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -38,7 +46,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * users, then each group's members, then a sweep. Progress is saved after every page in the
  * same transaction as the page's records, so an interrupted crawl resumes where it stopped.
  * The sweep removes only what a complete crawl of this generation did not see and nothing has
- * changed since it began; a failing crawl never reaches it.
+ * changed since it began; a failing crawl never reaches it. A sweep that would remove more than
+ * `brake` allows waits (`braked`) for an admin to apply or discard it; only a new generation or
+ * that decision moves it on.
  */
 export class Crawler {
   private usersNextAt = 0;
@@ -48,6 +58,7 @@ export class Crawler {
     private readonly transaction: <T>(fn: () => T) => T,
     private readonly apply: (events: DsyncEvent[]) => void,
     private readonly onHeld: () => void,
+    private readonly brake: Config["deletionBrake"],
   ) {}
 
   status(): SyncStatus {
@@ -203,33 +214,105 @@ export class Crawler {
         return;
       }
       case "sweep": {
-        const started = Date.parse(s.startedAt ?? "") || 0;
-        const { users, groups, edges } = this.store.unseen(gen, started);
-        const at = Date.now();
-        const events: DsyncEvent[] = [];
-        for (const e of edges) {
-          const u = this.store.user(e.userId)?.data;
-          const g = this.store.group(e.groupId)?.data;
-          if (u && g) events.push(pulled.memberGone(u, g, src(at)));
-        }
-        for (const u of users) events.push(pulled.userGone(u, src(at)));
-        for (const g of groups) events.push(pulled.groupGone(g, src(at)));
-        this.commit(s, events, (n) => {
-          n.counts.removed = users.length + groups.length + edges.length;
-          n.phase = "done";
-          n.state = "complete";
-          n.finishedAt = iso(at);
-          n.failures = 0;
-          if (!n.held) {
-            n.held = true;
-            this.onHeld();
-          }
-        });
+        const removals = this.removals(s);
+        const brake = this.brakeFor(s, removals);
+        if (brake) this.hold(directoryId, s, brake);
+        else this.sweep(s, removals, null);
         return;
       }
       case "done":
         return;
     }
+  }
+
+  /**
+   * Settles a braked sweep: `apply` runs it without the brake, `discard` completes the crawl
+   * removing nothing; either way the decision is kept in the status. Null when nothing is braked
+   * (or not in `generation`, when given).
+   */
+  decide(directoryId: string, decision: BrakeDecision, generation?: number): SyncStatus | null {
+    const s = this.status();
+    if (s.state !== "braked" || !s.brake) return null;
+    if (generation !== undefined && generation !== s.generation) return null;
+    const decided: SweepBrake = { ...s.brake, decision, decidedAt: iso(Date.now()) };
+    // Recomputed now: what changed or was deleted meanwhile has left the set, so it only shrinks.
+    const removals: Removals = decision === "apply" ? this.removals(s) : { users: [], groups: [], edges: [] };
+    this.sweep(s, removals, decided);
+    log.info("reconcile sweep decided", {
+      directoryId,
+      generation: s.generation,
+      decision,
+      users: removals.users.length,
+      groups: removals.groups.length,
+    });
+    return this.status();
+  }
+
+  /** What this complete generation did not see and nothing changed since it began. */
+  private removals(s: SyncStatus): Removals {
+    return this.store.unseen(s.generation, Date.parse(s.startedAt ?? "") || 0);
+  }
+
+  /** The brake to hold `removals` with, or null when they are within it (memberships never brake). */
+  private brakeFor(s: SyncStatus, { users, groups, edges }: Removals): SweepBrake | null {
+    const live = this.store.counts();
+    const liveUsers = live.active + live.inactive;
+    if (!exceeds(users.length, liveUsers, this.brake) && !exceeds(groups.length, live.groups, this.brake)) return null;
+    return {
+      generation: s.generation,
+      at: iso(Date.now()),
+      users: users.length,
+      groups: groups.length,
+      memberships: edges.length,
+      liveUsers,
+      liveGroups: live.groups,
+      decision: null,
+      decidedAt: null,
+    };
+  }
+
+  /** Parks the crawl before its sweep: `step` stops on a state other than running, so no alarm spins. */
+  private hold(directoryId: string, s: SyncStatus, brake: SweepBrake) {
+    this.commit(s, [], (n) => {
+      n.state = "braked";
+      n.brake = brake;
+    });
+    const { generation, users, groups, memberships, liveUsers, liveGroups } = brake;
+    log.warn("reconcile sweep braked: waiting for an admin to apply or discard it", {
+      directoryId,
+      generation,
+      users,
+      groups,
+      memberships,
+      liveUsers,
+      liveGroups,
+    });
+  }
+
+  /** Removes `removals` and completes the crawl (recording `decided`, when an admin released the brake). */
+  private sweep(s: SyncStatus, { users, groups, edges }: Removals, decided: SweepBrake | null) {
+    const at = Date.now();
+    const src = { at, tag: `${s.generation}` };
+    const events: DsyncEvent[] = [];
+    for (const e of edges) {
+      const u = this.store.user(e.userId)?.data;
+      const g = this.store.group(e.groupId)?.data;
+      if (u && g) events.push(pulled.memberGone(u, g, src));
+    }
+    for (const u of users) events.push(pulled.userGone(u, src));
+    for (const g of groups) events.push(pulled.groupGone(g, src));
+    this.commit(s, events, (n) => {
+      n.counts.removed = users.length + groups.length + edges.length;
+      n.phase = "done";
+      n.state = "complete";
+      n.finishedAt = iso(at);
+      n.failures = 0;
+      if (decided) n.brake = decided;
+      if (!n.held) {
+        n.held = true;
+        this.onHeld();
+      }
+    });
   }
 
   /** The next group (by id) whose members this generation has yet to list. */

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
+import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { requireAdminKey } from "../http/auth";
-import { ApiError } from "../http/errors";
-import type { DirectoryStatus } from "../schemas/ops";
+import { ApiError, invalidParameters } from "../http/errors";
+import { BrakeRequest, type DirectoryStatus } from "../schemas/ops";
 
 /** Operator endpoints: directory sync on demand and its progress, reconcile, Events API catch-up. */
 export const admin = new Hono<AppEnv>();
@@ -36,6 +37,20 @@ admin.post("/directories/:id/sync", async (c) => {
   pullRequired(c);
   const id = c.req.param("id");
   return c.json(await c.env.DIRECTORY.getByName(id).requestSync(id, "admin", true), 202);
+});
+
+/** Settles a reconcile sweep the deletion brake holds: `apply` runs it now, `discard` removes nothing. */
+admin.post("/directories/:id/brake", async (c) => {
+  const id = c.req.param("id");
+  const body = v.safeParse(BrakeRequest, await c.req.json().catch(() => undefined));
+  if (!body.success) throw invalidParameters(body.issues);
+  const { decision, generation } = body.output;
+  const report = await c.env.DIRECTORY.getByName(id).decideBrake(decision, generation);
+  if (!report) {
+    const which = generation === undefined ? "" : ` in generation ${generation}`;
+    throw new ApiError(409, "nothing_braked", `No braked sweep${which} of directory '${id}' to ${decision}.`);
+  }
+  return c.json(report);
 });
 
 admin.post("/reconcile", async (c) => {

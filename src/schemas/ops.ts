@@ -1,9 +1,41 @@
 import * as v from "valibot";
 
+/** What an admin may do with a braked sweep: run it as it stands now, or complete removing nothing. */
+export const BrakeDecision = v.picklist(["apply", "discard"]);
+export type BrakeDecision = v.InferOutput<typeof BrakeDecision>;
+
+/**
+ * A sweep held back because it would remove more than RECONCILE_BRAKE_PERCENT of the directory's
+ * live users (or groups), and more than RECONCILE_BRAKE_MIN of them; then what an admin decided.
+ */
+export const SweepBrake = v.object({
+  generation: v.number(),
+  /** When the sweep was braked. */
+  at: v.string(),
+  /** What the sweep would have removed when braked (memberships never brake; shown for context). */
+  users: v.number(),
+  groups: v.number(),
+  memberships: v.number(),
+  /** What the directory held live at that moment. */
+  liveUsers: v.number(),
+  liveGroups: v.number(),
+  decision: v.nullable(BrakeDecision),
+  decidedAt: v.nullable(v.string()),
+});
+export type SweepBrake = v.InferOutput<typeof SweepBrake>;
+
+/** Body of POST /admin/directories/{id}/brake; `generation`, if given, must be the braked one. */
+export const BrakeRequest = v.strictObject({
+  decision: BrakeDecision,
+  generation: v.optional(v.pipe(v.number(), v.integer())),
+});
+export type BrakeRequest = v.InferOutput<typeof BrakeRequest>;
+
 /** Progress of a directory's crawl (backfill / reconcile), as GET /admin/directories/{id}/sync answers. */
 export const SyncStatus = v.object({
   generation: v.number(),
-  state: v.picklist(["idle", "running", "complete", "failed"]),
+  /** `braked`: the crawl completed its listings but waits for an admin to apply or discard its sweep. */
+  state: v.picklist(["idle", "running", "braked", "complete", "failed"]),
   reason: v.nullable(v.string()),
   phase: v.picklist(["directory", "groups", "users", "members", "sweep", "done"]),
   /** Where the current phase resumes (an object id), and for `members` which group. */
@@ -24,6 +56,8 @@ export const SyncStatus = v.object({
   failures: v.number(),
   /** Whether the cache has held this directory fully at least once (lists are served from KV). */
   held: v.boolean(),
+  /** This generation's braked sweep (pending while `state` is `braked`), or null. */
+  brake: v.nullable(SweepBrake),
 });
 export type SyncStatus = v.InferOutput<typeof SyncStatus>;
 
