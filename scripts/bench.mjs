@@ -276,6 +276,9 @@ async function main() {
     { name: "GET user by id (hot)", path: `/directory_users/${mid1}` },
     { name: "list page of 100", path: `/directory_users?directory=${D1}&limit=100` },
     { name: "group members page", path: `/directory_users?group=${groups[3].id}&limit=100` },
+    // The directory-scoped routes of SDK 12: same reads, users served without `groups`.
+    { name: "scoped GET user (SDK 12)", path: `/directories/${D1}/users/${mid1}` },
+    { name: "scoped list page of 100 (SDK 12)", path: `/directories/${D1}/users?limit=100` },
     { name: "list page, 1k users, mid-list cursor", path: `/directory_users?directory=${D1}&limit=100&after=${mid1}` },
     {
       name: `list page, ${BIG / 1000}k users, mid-list cursor`,
