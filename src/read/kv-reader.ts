@@ -47,10 +47,10 @@ export class KvReader {
       this.ops += 1;
       const load = this.load(missing);
       for (const key of missing) {
-        KvReader.inflight.set(
-          key,
-          load.then((m) => m.get(key) ?? null),
-        );
+        const shared = load.then((m) => m.get(key) ?? null);
+        // A failed read rejects every waiter; with none, it must not surface as unhandled.
+        shared.catch(() => undefined);
+        KvReader.inflight.set(key, shared);
       }
       try {
         for (const [k, v] of await load) out.set(k, v);
