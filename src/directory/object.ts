@@ -176,6 +176,7 @@ export class DirectoryObject extends DurableObject<Env> {
       directoryId: this.store.getMeta("directory_id"),
       counts: this.store.counts(),
       pendingKvWrites: this.outbox.pending(),
+      failedKvWrites: this.outbox.failures(),
       kvSameKeyWritesUnderOneSecond: this.outbox.tooSoonTotal,
       lastEvent: JSON.parse(this.store.getMeta("last_event") ?? "null"),
       lastFlush: JSON.parse(this.store.getMeta("last_flush") ?? "null"),

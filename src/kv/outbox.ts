@@ -1,5 +1,5 @@
 import { log } from "../log";
-import type { FlushReport } from "../schemas/ops";
+import type { FlushReport, OutboxFailures } from "../schemas/ops";
 import { type Manifest, splitIntoChunks } from "./chunks";
 
 export type { FlushReport };
@@ -35,6 +35,16 @@ const MAX_WRITES_PER_FLUSH = 600;
 const PARALLEL_WRITES = 25;
 /** After a failed flush, try again this much later (the marks stay until written). */
 const FLUSH_RETRY_MS = 5000;
+/**
+ * A write that fails is retried on its own, with exponential backoff from FLUSH_RETRY_MS, while
+ * every other write goes on. After PARK_AFTER_ATTEMPTS it is parked: reported in the writer's
+ * status and retried only every PARKED_RETRY_MS (or at once when its record changes again), so
+ * a write that can never succeed costs almost nothing, and none is ever dropped.
+ */
+const PARK_AFTER_ATTEMPTS = 6;
+const PARKED_RETRY_MS = 15 * 60 * 1000;
+/** How many failing writes a status lists (the count covers them all). */
+const FAILURES_LISTED = 10;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -43,6 +53,7 @@ CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT N
 CREATE TABLE IF NOT EXISTS outbox_chunks (index_key TEXT NOT NULL, chunk_key TEXT NOT NULL, PRIMARY KEY (index_key, chunk_key));
 CREATE TABLE IF NOT EXISTS outbox_garbage (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_garbage_by_at ON outbox_garbage (at);
+CREATE TABLE IF NOT EXISTS outbox_failed (mark TEXT PRIMARY KEY, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, since INTEGER NOT NULL, error TEXT NOT NULL);
 `;
 
 /**
@@ -73,6 +84,39 @@ export class Outbox {
       mark,
       this.seq,
     );
+    // A changed record is a new write: whatever failed before is tried again at once.
+    this.sql.exec("DELETE FROM outbox_failed WHERE mark = ?", mark);
+  }
+
+  /** Writes that failed and wait to be retried; `parked` ones failed PARK_AFTER_ATTEMPTS times or more. */
+  failures(): OutboxFailures {
+    const count = (parked: boolean) =>
+      Number(
+        this.sql
+          .exec<{ n: number }>(
+            `SELECT COUNT(*) AS n FROM outbox_failed WHERE attempts ${parked ? ">=" : "<"} ?`,
+            PARK_AFTER_ATTEMPTS,
+          )
+          .one().n,
+      );
+    const rows = this.sql
+      .exec<{ mark: string; attempts: number; next_at: number; since: number; error: string }>(
+        "SELECT mark, attempts, next_at, since, error FROM outbox_failed ORDER BY since LIMIT ?",
+        FAILURES_LISTED,
+      )
+      .toArray();
+    return {
+      retrying: count(false),
+      parked: count(true),
+      oldest: rows.map((r) => ({
+        write: describeMark(r.mark),
+        attempts: Number(r.attempts),
+        parked: Number(r.attempts) >= PARK_AFTER_ATTEMPTS,
+        since: new Date(Number(r.since)).toISOString(),
+        nextAttempt: new Date(Number(r.next_at)).toISOString(),
+        error: r.error,
+      })),
+    };
   }
 
   pending(): number {
@@ -121,21 +165,31 @@ export class Outbox {
     const soonest = (t: number) => {
       report.next = report.next === null ? t : Math.min(report.next, t);
     };
+    // Marks whose write failed wait out their backoff without taking a place in this flush.
     const marks = this.sql
       .exec<{ mark: string; seq: number }>(
-        "SELECT mark, seq FROM outbox_dirty ORDER BY seq LIMIT ?",
+        `SELECT d.mark, d.seq FROM outbox_dirty d LEFT JOIN outbox_failed f ON f.mark = d.mark
+         WHERE f.next_at IS NULL OR f.next_at <= ? ORDER BY d.seq LIMIT ?`,
+        now,
         MAX_MARKS_PER_FLUSH,
       )
       .toArray();
     const due: { mark: string; seq: number; write: KvWrite }[] = [];
     for (const { mark, seq } of marks) {
-      const last = this.lastWrite(keyOf(mark));
-      const interval = Math.max(SAME_KEY_INTERVAL_MS, Math.ceil((last?.size ?? 0) * INDEX_MS_PER_ENTRY));
-      if (last && now - last.at < interval) {
-        soonest(last.at + interval);
+      let write: KvWrite;
+      try {
+        const last = this.lastWrite(keyOf(mark));
+        const interval = Math.max(SAME_KEY_INTERVAL_MS, Math.ceil((last?.size ?? 0) * INDEX_MS_PER_ENTRY));
+        if (last && now - last.at < interval) {
+          soonest(last.at + interval);
+          continue;
+        }
+        write = materialize(mark);
+      } catch (err) {
+        soonest(this.failed(mark, err, now));
         continue;
       }
-      due.push({ mark, seq, write: materialize(mark) });
+      due.push({ mark, seq, write });
     }
     // Entities first, then chunks, then the manifests that point at them: within a location,
     // a reader that sees a new manifest finds its chunks and records already there. Within a
@@ -150,19 +204,60 @@ export class Outbox {
           break;
         }
         const batch = items.slice(i, i + PARALLEL_WRITES);
-        const used = await Promise.all(batch.map((item) => this.perform(item.write, now, report)));
-        budget -= used.reduce((a, b) => a + b, 0);
-        for (const item of batch) {
+        // Each write succeeds or fails on its own: one that KV refuses never holds back the rest.
+        const results = await Promise.allSettled(batch.map((item) => this.perform(item.write, now, report)));
+        batch.forEach((item, j) => {
+          const result = results[j] as PromiseSettledResult<number>;
+          if (result.status === "rejected") {
+            budget -= 1;
+            soonest(this.failed(item.mark, result.reason, now));
+            return;
+          }
+          budget -= result.value;
           this.sql.exec("DELETE FROM outbox_dirty WHERE mark = ? AND seq = ?", item.mark, item.seq);
-        }
+          this.sql.exec("DELETE FROM outbox_failed WHERE mark = ?", item.mark);
+        });
       }
     }
     if (marks.length === MAX_MARKS_PER_FLUSH) soonest(now);
+    // Failed writes waiting out their backoff need a flush when it ends.
+    const retry = this.sql
+      .exec<{ at: number | null }>(
+        "SELECT MIN(f.next_at) AS at FROM outbox_failed f JOIN outbox_dirty d ON d.mark = f.mark WHERE f.next_at > ?",
+        now,
+      )
+      .one().at;
+    if (retry !== null) soonest(Number(retry));
     const collected = await this.collectGarbage(now, Math.max(0, budget));
     report.deleted += collected.deleted;
     if (collected.next !== null) soonest(collected.next);
     report.pending = this.pending();
     return report;
+  }
+
+  /** Records a failed write and when to try it next (returned). */
+  private failed(mark: string, err: unknown, now: number): number {
+    const prev = this.sql
+      .exec<{ attempts: number; since: number }>("SELECT attempts, since FROM outbox_failed WHERE mark = ?", mark)
+      .toArray()[0];
+    const attempts = Number(prev?.attempts ?? 0) + 1;
+    const parked = attempts >= PARK_AFTER_ATTEMPTS;
+    const next = now + (parked ? PARKED_RETRY_MS : FLUSH_RETRY_MS * 2 ** (attempts - 1));
+    // The error as KV worded it, bounded; it names no value, only the operation and status.
+    const error = String(err instanceof Error ? err.message : err).slice(0, 300);
+    this.sql.exec(
+      `INSERT INTO outbox_failed (mark, attempts, next_at, since, error) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (mark) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, error = excluded.error`,
+      mark,
+      attempts,
+      next,
+      Number(prev?.since ?? now),
+      error,
+    );
+    const fields = { write: describeMark(mark), attempts: String(attempts), error };
+    if (attempts === PARK_AFTER_ATTEMPTS) log.error("kv write parked", fields);
+    else if (!parked) log.warn("kv write failed", fields);
+    return next;
   }
 
   private lastWrite(key: string): { hash: string; at: number; size: number } | null {
@@ -268,13 +363,29 @@ export class Outbox {
     const due = this.sql
       .exec<{ key: string }>("SELECT key FROM outbox_garbage WHERE at <= ? LIMIT ?", now, budget)
       .toArray();
+    let deleted = 0;
     for (const { key } of due) {
-      await this.kv.delete(key);
-      this.sql.exec("DELETE FROM outbox_garbage WHERE key = ?", key);
+      try {
+        await this.kv.delete(key);
+        this.sql.exec("DELETE FROM outbox_garbage WHERE key = ?", key);
+        deleted += 1;
+      } catch (err) {
+        // Collecting is never urgent: try this one again later, with the rest going on.
+        this.sql.exec("UPDATE outbox_garbage SET at = ? WHERE key = ?", now + PARKED_RETRY_MS, key);
+        log.warn("kv garbage delete failed", { error: String(err).slice(0, 300) });
+      }
     }
     const next = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM outbox_garbage").one().at;
-    return { deleted: due.length, next: next === null ? null : Number(next) };
+    return { deleted, next: next === null ? null : Number(next) };
   }
+}
+
+/** What a status or a log line may say about a mark: lookup values (emails, IdP ids) are hashed. */
+export function describeMark(mark: string): string {
+  for (const prefix of ["email:", "idp:"]) {
+    if (mark.startsWith(prefix)) return `${prefix}#${fnv64(mark.slice(prefix.length))}`;
+  }
+  return mark.length > 120 ? `${mark.slice(0, 100)}…#${fnv64(mark)}` : mark;
 }
 
 /**

@@ -77,11 +77,33 @@ export const FlushReport = v.object({
 });
 export type FlushReport = v.InferOutput<typeof FlushReport>;
 
+/**
+ * KV writes of a writer that failed and wait for their retry (each on its own backoff; the rest of
+ * the outbox goes on). `parked` ones kept failing: retried rarely, and whenever their record changes.
+ */
+export const OutboxFailures = v.object({
+  retrying: v.number(),
+  parked: v.number(),
+  /** The longest-failing ones. `write` names the record (a lookup value only by its hash). */
+  oldest: v.array(
+    v.object({
+      write: v.string(),
+      attempts: v.number(),
+      parked: v.boolean(),
+      since: v.string(),
+      nextAttempt: v.string(),
+      error: v.string(),
+    }),
+  ),
+});
+export type OutboxFailures = v.InferOutput<typeof OutboxFailures>;
+
 /** One directory in GET /admin/status. */
 export const DirectoryStatus = v.object({
   directoryId: v.nullable(v.string()),
   counts: v.object({ active: v.number(), inactive: v.number(), groups: v.number() }),
   pendingKvWrites: v.number(),
+  failedKvWrites: OutboxFailures,
   kvSameKeyWritesUnderOneSecond: v.number(),
   lastEvent: v.nullable(v.object({ id: v.string(), event: v.string(), outcome: v.string(), at: v.number() })),
   lastFlush: v.nullable(v.object({ at: v.number(), ...FlushReport.entries })),

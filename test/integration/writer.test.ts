@@ -8,7 +8,7 @@ import { SqliteStore } from "../../src/directory/sqlite-store";
 import { kvKeys } from "../../src/kv/keys";
 import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS, scheduleAlarm } from "../../src/kv/outbox";
 import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
-import { applyAll, deliver, get, settle } from "../support/worker";
+import { applyAll, deliver, deliverAll, get, settle } from "../support/worker";
 
 type List = { data: { id: string }[]; list_metadata: { before: string | null; after: string | null } };
 const json = async <T>(res: Response) => (await res.json()) as T;
@@ -204,6 +204,30 @@ describe("one writer per directory", () => {
     expect((await env.DIRECTORY.getByName(D).status()).counts).toEqual({ active: 0, inactive: 0, groups: 0 });
   });
 
+  it("writes a user whose IdP id and email are long multibyte values, and the rest of its directory", async () => {
+    const D = "directory_01LONGDN";
+    // An LDAP DN as an IdP sends it: under 200 characters, but over 512 bytes in UTF-8.
+    const dn = `CN=${"山田太郎".repeat(40)},OU=開発,DC=例え,DC=日本`;
+    expect(new TextEncoder().encode(dn).length).toBeGreaterThan(512);
+    const email = `${"山".repeat(180)}@example.com`;
+    const long = user("directory_user_longdn", D, { idp_id: dn, email, emails: [{ primary: true, value: email }] });
+    const others = Array.from({ length: 30 }, (_, i) => user(`directory_user_ldn${i}`, D));
+    await deliverAll([
+      event("dsync.activated", directory(D)),
+      ...[long, ...others].map((u) => event("dsync.user.created", u)),
+    ]);
+    await settle(D);
+
+    const status = await env.DIRECTORY.getByName(D).status();
+    expect(status.pendingKvWrites).toBe(0);
+    expect(status.failedKvWrites).toMatchObject({ retrying: 0, parked: 0 });
+    for (const u of [long, ...others]) expect((await get(`/directory_users/${u.id}`)).status, u.id).toBe(200);
+    const byDn = await json<List>(await get(`/directory_users?directory=${D}&idp_id=${encodeURIComponent(dn)}`));
+    expect(byDn.data.map((u) => u.id)).toEqual([long.id]);
+    const byEmail = await json<List>(await get(`/directory_users?directory=${D}&email=${encodeURIComponent(email)}`));
+    expect(byEmail.data.map((u) => u.id)).toEqual([long.id]);
+  });
+
   it("keeps a deleted user's cursor usable while paginating", async () => {
     const D = "directory_01CURSOR";
     const users = Array.from({ length: 5 }, (_, i) =>
@@ -254,6 +278,71 @@ describe("outbox", () => {
       ]);
       expect(log.filter((l) => l.op === "put")).toHaveLength(40);
       expect(outbox.tooSoonTotal).toBe(0);
+    });
+  });
+
+  it("retries a write KV refuses on its own backoff, parks it, and writes everything else", async () => {
+    const stub = env.DIRECTORY.getByName("outbox-failing-key");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const clock = { now: Date.now() };
+      const { kv: real } = recordingKv(clock);
+      let refuse = true;
+      const attempts: number[] = [];
+      // Real KV, except one key it refuses (as it would a key over 512 bytes, or a value too large).
+      const kv = {
+        put: async (key: string, value: string) => {
+          if (key === "test:failing:bad" && refuse) {
+            attempts.push(clock.now);
+            throw new Error("KV PUT failed: 414 key too long");
+          }
+          await real.put(key, value);
+        },
+        delete: real.delete.bind(real),
+      } as unknown as KVNamespace;
+      const outbox = new Outbox(state.storage.sql, kv);
+      let version = 0;
+      const keyOf = (m: string) => `test:failing:${m}`;
+      const write = (m: string): KvWrite => ({ kind: "put", key: keyOf(m), value: `${m}@${version}` });
+      const marks = ["a", "bad", ...Array.from({ length: 60 }, (_, i) => `k${i}`)];
+      for (const m of marks) outbox.mark(m);
+
+      const first = await outbox.flush(clock.now, keyOf, write);
+      expect(first.pending).toBe(1);
+      for (const m of marks.filter((m) => m !== "bad")) expect(await env.CACHE.get(keyOf(m)), m).toBe(`${m}@0`);
+      expect(outbox.failures()).toMatchObject({ retrying: 1, parked: 0, oldest: [{ write: "bad", attempts: 1 }] });
+
+      // Later changes to other records keep flowing while the failing one waits out its backoff.
+      let parkedAt: number | null = null;
+      for (let step = 0; step < 400 && parkedAt === null; step++) {
+        clock.now += 1100;
+        version += 1;
+        outbox.mark("a");
+        const report = await outbox.flush(clock.now, keyOf, write);
+        expect(await env.CACHE.get(keyOf("a"))).toBe(`a@${version}`);
+        expect(report.next).not.toBeNull();
+        if (outbox.failures().parked === 1) parkedAt = clock.now;
+      }
+      // Backed off exponentially: each wait at least twice the one before, then parked.
+      const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
+      expect(attempts.length).toBe(6);
+      for (let i = 1; i < gaps.length; i++)
+        expect(gaps[i] as number).toBeGreaterThanOrEqual(2 * (gaps[i - 1] as number) - 1100);
+      expect(outbox.failures().oldest[0]).toMatchObject({ write: "bad", parked: true, attempts: 6 });
+      expect(outbox.pending()).toBe(1);
+
+      // Parked: not retried on every flush...
+      clock.now += 60_000;
+      await outbox.flush(clock.now, keyOf, write);
+      expect(attempts.length).toBe(6);
+      // ...but at once when its record changes, and then it is written and forgotten.
+      refuse = false;
+      version += 1;
+      outbox.mark("bad");
+      clock.now += 1100;
+      const done = await outbox.flush(clock.now, keyOf, write);
+      expect(done.pending).toBe(0);
+      expect(await env.CACHE.get(keyOf("bad"))).toBe(`bad@${version}`);
+      expect(outbox.failures()).toEqual({ retrying: 0, parked: 0, oldest: [] });
     });
   });
 
