@@ -21,6 +21,8 @@ const SEEN_RETENTION_MS = 30 * 24 * 3600 * 1000;
 /** An alarm crawls in slices of this length, flushing between them so reads keep up. */
 const CRAWL_SLICE_MS = 5_000;
 const ALARM_BUDGET_MS = 25_000;
+/** How often a crawl waiting on WorkOS lets the outbox flush (KV's pace: one write a second per key). */
+const FLUSH_WHILE_CRAWLING_MS = 1_000;
 
 export type ApplyOutcome = "applied" | "stale" | "duplicate";
 
@@ -192,7 +194,7 @@ export class DirectoryObject extends DurableObject<Env> {
     const upstream = this.upstream();
     if (!directoryId || !upstream) return;
     while (Date.now() - started < ALARM_BUDGET_MS) {
-      const next = await this.crawler.step(directoryId, upstream, Date.now() + CRAWL_SLICE_MS);
+      const next = await this.flushingWhile(this.crawler.step(directoryId, upstream, Date.now() + CRAWL_SLICE_MS));
       await this.flushKv(Date.now());
       if (next === null) return;
       if (next > Date.now()) {
@@ -201,6 +203,32 @@ export class DirectoryObject extends DurableObject<Env> {
       }
     }
     await scheduleAlarm(this.ctx.storage, Date.now());
+  }
+
+  /**
+   * Runs `work` (a crawl step, which waits on WorkOS for up to the client's timeouts and
+   * retries) while flushing the outbox every FLUSH_WHILE_CRAWLING_MS: deliveries applied
+   * meanwhile reach KV at their usual pace, however slow WorkOS is. Flushes stay serialised by
+   * the outbox, and a crawl page commits in one synchronous transaction, so the two never
+   * see each other half done.
+   */
+  private async flushingWhile<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const done = work.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    while (!settled) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, FLUSH_WHILE_CRAWLING_MS)))]);
+      clearTimeout(timer);
+      if (!settled && this.outbox.pending() > 0) await this.flushKv(Date.now());
+    }
+    return work;
   }
 
   /**

@@ -35,6 +35,8 @@ export const standin = {
   release: (ids: string[]) =>
     call("/_standin/release", { method: "POST", body: JSON.stringify({ ids }) }) as Promise<{ released: number }>,
   fault: (f: Fault) => call("/_standin/faults", { method: "POST", body: JSON.stringify(f) }),
+  /** Lets every request a `hold` fault holds go on. */
+  unhold: () => call("/_standin/unhold", { method: "POST" }) as Promise<{ resumed: number }>,
   clearFaults: (match?: string) =>
     call(`/_standin/faults${match ? `?match=${encodeURIComponent(match)}` : ""}`, { method: "DELETE" }),
   /** Counters; `match` limits `requests` to those whose path and query contain it. */
@@ -43,5 +45,7 @@ export const standin = {
       requests: number;
       rateLimited: number;
       byPath: Record<string, number>;
+      /** Requests a `hold` fault holds right now. */
+      holding: number;
     }>,
 };

@@ -18,8 +18,11 @@ type Json = unknown;
 export interface Fault {
   /** Applies to requests whose path and query contain this text. */
   match: string;
-  /** `status`: answer with it; `hang`: never answer; `reset`: drop the connection. */
-  mode: "status" | "hang" | "reset";
+  /**
+   * `status`: answer with it; `hang`: never answer; `reset`: drop the connection; `hold`: answer
+   * normally, but only once a test calls `/_standin/unhold` (a WorkOS as slow as the test needs).
+   */
+  mode: "status" | "hang" | "reset" | "hold";
   status?: number;
   /** How many requests it hits (default: all until cleared). */
   times?: number;
@@ -44,6 +47,8 @@ export class WorkOSStandIn {
   /** Ids of events held back from listing (as WorkOS does for seconds) until released. */
   private heldEvents = new Set<string>();
   faults: Fault[] = [];
+  /** Requests a `hold` fault is holding, each resumed by `/_standin/unhold`. */
+  private holding: (() => void)[] = [];
   /** Positions of every object ever served, so cursors of deleted objects still resolve. */
   private positions = new Map<string, string>();
   private usersCalls = new Map<string, number[]>();
@@ -169,6 +174,9 @@ export class WorkOSStandIn {
       if (fault.times !== undefined) fault.times -= 1;
       if (fault.mode === "hang") return; // never answers: the client's timeout must fire
       if (fault.mode === "reset") return req.socket.destroy();
+      if (fault.mode === "hold") await new Promise<void>((resume) => this.holding.push(resume));
+    }
+    if (fault && fault.mode !== "hold") {
       const headers: Record<string, string> =
         fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
       return send(
@@ -394,6 +402,11 @@ export class WorkOSStandIn {
       case "/_standin/release": {
         return send(res, 200, { released: this.release(arr<string>("ids")) });
       }
+      case "/_standin/unhold": {
+        const resumed = this.holding.splice(0);
+        for (const resume of resumed) resume();
+        return send(res, 200, { resumed: resumed.length });
+      }
       case "/_standin/faults": {
         if (req.method === "DELETE") {
           const match = url.searchParams.get("match");
@@ -408,6 +421,7 @@ export class WorkOSStandIn {
           requests: match ? this.log.filter((l) => l.includes(match)).length : this.stats.requests,
           rateLimited: this.stats.rateLimited.get(dir) ?? 0,
           byPath: Object.fromEntries(this.stats.byPath),
+          holding: this.holding.length,
         });
       }
     }

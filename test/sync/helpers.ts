@@ -22,15 +22,28 @@ export async function syncStatus(directoryId: string): Promise<SyncStatus> {
   return (await (await admin(`/directories/${directoryId}/sync`)).json()) as SyncStatus;
 }
 
-/** Polls the writer's sync status until `done` (a condition, not a fixed sleep). */
-export async function waitForSync(directoryId: string, done: (s: SyncStatus) => boolean, limitMs = 60_000) {
+/** Polls `check` until it returns a value other than undefined (a condition, not a fixed sleep). */
+export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, limitMs = 60_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
-    const s = await syncStatus(directoryId);
-    if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`sync of ${directoryId} did not get there: ${JSON.stringify(s)}`);
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`waited in vain for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Polls the writer's sync status until `done`. */
+export async function waitForSync(directoryId: string, done: (s: SyncStatus) => boolean, limitMs = 60_000) {
+  let last: SyncStatus | undefined;
+  return waitFor(
+    async () => {
+      last = await syncStatus(directoryId);
+      return done(last) ? last : undefined;
+    },
+    `the sync of ${directoryId} (last: ${JSON.stringify(last)})`,
+    limitMs,
+  );
 }
 export const complete =
   (generation = 1) =>
