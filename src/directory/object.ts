@@ -7,7 +7,7 @@ import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
 import type { BrakeDecision, DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
-import { WorkOSClient } from "../upstream/client";
+import { UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
@@ -21,10 +21,17 @@ const SEEN_RETENTION_MS = 30 * 24 * 3600 * 1000;
 /** An alarm crawls in slices of this length, flushing between them so reads keep up. */
 const CRAWL_SLICE_MS = 5_000;
 const ALARM_BUDGET_MS = 25_000;
+/** A directory WorkOS answered 404 for is not asked about again for this long. */
+const UNKNOWN_TTL_MS = 60_000;
+/** A failed lookup (WorkOS unreachable) is not retried for this long. */
+const LOOKUP_RETRY_MS = 5_000;
+/** A crawl that found its directory gone at WorkOS is restarted by reads at most this often. */
+const GONE_RETRY_MS = 10 * 60_000;
 /** How often a crawl waiting on WorkOS lets the outbox flush (KV's pace: one write a second per key). */
 const FLUSH_WHILE_CRAWLING_MS = 1_000;
 
 export type ApplyOutcome = "applied" | "stale" | "duplicate";
+export type SyncMode = "read" | "reconcile" | "restart";
 
 /** What a read-through fetched from WorkOS, to be kept. */
 export interface PulledRecords {
@@ -43,6 +50,10 @@ export class DirectoryObject extends DurableObject<Env> {
   private readonly store: SqliteStore;
   private readonly outbox: Outbox;
   private readonly crawler: Crawler;
+  /** While WorkOS says it does not know this object's directory (see lookUp). */
+  private unknownUntil = 0;
+  private lookupFailure: { error: unknown; until: number } | null = null;
+  private lookup: Promise<Directory | null> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -88,21 +99,68 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   /**
-   * Starts a crawl. `force` (admin, reconcile) starts a new generation, or if one is running
-   * (perhaps backing off after a failure) resumes it at once; otherwise a crawl starts only when
-   * the directory is not yet held fully and none runs (list requests, read-through). A braked
-   * crawl waits for an admin: only `force` supersedes it, or every list request would re-crawl.
+   * Asks for a crawl; answers its status, or null when WorkOS does not know the directory.
+   * - `read` (a list of a directory not held, a read-through): starts one only when the
+   *   directory is not held and none runs; never wakes a crawl backing off after a failure, and
+   *   restarts one that found the directory gone at most every GONE_RETRY_MS. So reads cannot
+   *   amplify into WorkOS, however many arrive.
+   * - `reconcile` (the directory was just listed at WorkOS): a new generation, or resumes the
+   *   running one at once. A braked crawl is replaced.
+   * - `restart` (an admin): a new generation whatever runs, so any crawl can be restarted.
+   * An object that holds nothing yet first asks WorkOS whether the directory exists (unless
+   * `reconcile`), and writes nothing when it does not: no object is left behind for an id
+   * WorkOS does not know, and the answer is remembered (UNKNOWN_TTL_MS) for every caller.
    */
-  async requestSync(directoryId: string, reason: string, force = false): Promise<SyncStatus> {
+  async requestSync(directoryId: string, reason: string, mode: SyncMode = "read"): Promise<SyncStatus | null> {
     if (!this.pullEnabled()) return this.crawler.status();
-    const status = this.ctx.storage.transactionSync(() => {
+    let found: Directory | undefined;
+    if (this.store.getMeta("directory_id") === null && mode !== "reconcile") {
+      const looked = await this.lookUp(directoryId);
+      if (!looked) return null;
+      found = looked;
+    }
+    const now = Date.now();
+    // `wake`: run the crawl now. A read wakes only a crawl it started; one backing off stays so.
+    const { status, wake } = this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
+      if (found) applyEvent(this.store, pulled.directory(found, { at: now, tag: "lookup" }));
       const s = this.crawler.status();
+      if (mode === "restart") return { status: this.crawler.start(reason, now, true), wake: true };
+      if (mode === "reconcile") return { status: this.crawler.start(reason, now), wake: true };
+      if (s.state === "failed" && now - Date.parse(s.lastErrorAt ?? "") < GONE_RETRY_MS)
+        return { status: null, wake: false };
       const idle = s.state !== "running" && s.state !== "braked";
-      return force || (!s.held && idle) ? this.crawler.start(reason, Date.now()) : s;
+      return !s.held && idle ? { status: this.crawler.start(reason, now), wake: true } : { status: s, wake: false };
     });
-    if (status.state === "running") await scheduleAlarm(this.ctx.storage, Date.now());
+    if (status?.state === "running" && wake) await scheduleAlarm(this.ctx.storage, now);
     return status;
+  }
+
+  /**
+   * The directory as WorkOS has it, or null if WorkOS does not know it (remembered for
+   * UNKNOWN_TTL_MS). Concurrent callers share one request. WorkOS failing is an error (the
+   * reader answers 503), remembered briefly so a storm of reads does not retry it each time.
+   */
+  private lookUp(directoryId: string): Promise<Directory | null> {
+    if (this.unknownUntil > Date.now()) return Promise.resolve(null);
+    if (this.lookupFailure && this.lookupFailure.until > Date.now()) return Promise.reject(this.lookupFailure.error);
+    this.lookup ??= (async () => {
+      const client = this.upstream({ maxRetries: 1, timeoutMs: 5_000 });
+      if (!client) return null;
+      try {
+        return (await client.getDirectory(directoryId)) as Directory;
+      } catch (err) {
+        if (err instanceof UpstreamError && err.status === 404) {
+          this.unknownUntil = Date.now() + UNKNOWN_TTL_MS;
+          return null;
+        }
+        this.lookupFailure = { error: err, until: Date.now() + LOOKUP_RETRY_MS };
+        throw err;
+      }
+    })().finally(() => {
+      this.lookup = null;
+    });
+    return this.lookup;
   }
 
   async syncStatus(): Promise<SyncReport> {
@@ -261,15 +319,17 @@ export class DirectoryObject extends DurableObject<Env> {
     return !this.pullEnabled() || this.crawler.status().held;
   }
 
-  private upstream(): WorkOSClient | null {
+  private upstream(opts: { maxRetries?: number; timeoutMs?: number } = {}): WorkOSClient | null {
     const config = loadConfig(this.env);
     if (!config.ok || !config.config.upstream) return null;
     const account = accountPace(this.env);
     return new WorkOSClient({
       ...config.config.upstream,
+      ...opts,
+      // The account-wide slot first: the per-directory spacing is kept closest to the send.
       pace: async (path) => {
-        await this.crawler.pace(path);
         await account();
+        await this.crawler.pace(path);
       },
     });
   }

@@ -9,8 +9,11 @@ import type { SqliteStore } from "./sqlite-store";
 
 /** Pages of 100 (WorkOS's maximum), oldest first so cursors stay valid as new records arrive. */
 const PAGE = { limit: 100, order: "asc" } as const;
-/** WorkOS allows 4 requests a second per directory on /directory_users; keep a margin. */
-export const USERS_INTERVAL_MS = 260;
+/**
+ * WorkOS allows 4 requests a second per directory on /directory_users; keep a margin (a
+ * request can leave late when the object is busy, e.g. flushing to KV meanwhile).
+ */
+export const USERS_INTERVAL_MS = 300;
 /** After the client's own retries give up, the crawl resumes later, backing off to 5 minutes. */
 const RESUME_BACKOFF_MS = [5_000, 15_000, 60_000, 300_000];
 
@@ -69,10 +72,14 @@ export class Crawler {
     this.store.setMeta("sync", JSON.stringify(s));
   }
 
-  /** Starts a new generation unless one is running (then it resumes now); returns the status. */
-  start(reason: string, now: number): SyncStatus {
+  /**
+   * Starts a new generation unless one is running (then it resumes now), or with `supersede`
+   * whatever runs (an admin's restart: a crawl stuck on an error starts afresh; a page of the
+   * old generation still in flight is dropped when it returns). Returns the status.
+   */
+  start(reason: string, now: number, supersede = false): SyncStatus {
     const s = this.status();
-    if (s.state === "running") return s;
+    if (s.state === "running" && !supersede) return s;
     const next: SyncStatus = {
       ...initial(),
       generation: s.generation + 1,
@@ -93,6 +100,9 @@ export class Crawler {
     const at = Math.max(now, this.usersNextAt);
     this.usersNextAt = at + USERS_INTERVAL_MS;
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
+    // Spaced from when this request actually leaves, not when it was planned to: one that
+    // left late must not leave the next one closer to it than the interval.
+    this.usersNextAt = Math.max(this.usersNextAt, Date.now() + USERS_INTERVAL_MS);
   };
 
   /**

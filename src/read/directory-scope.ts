@@ -32,3 +32,12 @@ export function directoryKnown(route: Route) {
     },
   };
 }
+
+/**
+ * How a list answered by WorkOS names the directory whose crawl it asks for: a directory WorkOS
+ * does not know is a 404 where it is in the path (as WorkOS answers), an empty list elsewhere.
+ */
+export const syncOf = (directoryId: string, route: Route) => ({
+  directoryId,
+  whenUnknown: route.scoped ? ("not_found" as const) : ("empty" as const),
+});

@@ -6,7 +6,7 @@ import { kvKeys } from "../kv/keys";
 import type { DirectoryGroup } from "../schemas/group";
 import type { Pagination } from "../schemas/list";
 import { GroupList, scopedPath } from "../upstream/client";
-import { directoryKnown, type Route } from "./directory-scope";
+import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "./lists";
 import { listFromUpstream, recordOrReadThrough } from "./read-through";
 import { isServable } from "./records";
@@ -25,7 +25,8 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     const [path, query] = route.scoped
       ? [scopedPath(route.directoryId, "groups"), { ...q, directory: undefined }]
       : ["/directory_groups", q];
-    return sendJson(c, JSON.stringify(await listFromUpstream(c, path, query, GroupList, directoryId)), "upstream");
+    const sync = directoryId ? syncOf(directoryId, route) : undefined;
+    return sendJson(c, JSON.stringify(await listFromUpstream(c, path, query, GroupList, sync)), "upstream");
   };
 
   if (q.user) {

@@ -4,15 +4,23 @@ import type { AppEnv } from "../app-env";
 import type { PulledRecords } from "../directory/object";
 import { ApiError, notFound } from "../http/errors";
 import { sendJson } from "../http/query";
+import { kvKeys } from "../kv/keys";
 import { log } from "../log";
 import { type Query, UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace } from "../upstream/gate";
+import { emptyList } from "./lists";
 import { isServable } from "./records";
 
 /** Upstream 404s are remembered this long, so a storm of unknown ids does not reach WorkOS. */
 export const MISS_TTL_MS = 30_000;
 const MAX_MISSES = 10_000;
 const misses = new Map<string, number>();
+/** Whether WorkOS answered 404 for this `path:id` lately (directories share `directories:<id>`). */
+const remembered = (key: string) => (misses.get(key) ?? 0) > Date.now();
+function remember(key: string) {
+  if (misses.size >= MAX_MISSES) misses.clear();
+  misses.set(key, Date.now() + MISS_TTL_MS);
+}
 /** Concurrent misses for one id share one upstream request. */
 const inflight = new Map<string, Promise<unknown>>();
 
@@ -38,8 +46,7 @@ export async function readThrough<T extends { directory_id?: string; id: string 
   const client = readClient(c);
   if (!client) throw notFound(kind.what, id);
   const key = `${kind.path}:${id}`;
-  const missUntil = misses.get(key);
-  if (missUntil !== undefined && missUntil > Date.now()) throw notFound(kind.what, id);
+  if (remembered(key)) throw notFound(kind.what, id);
   let pending = inflight.get(key) as Promise<T> | undefined;
   if (!pending) {
     pending = fetchOne(client).finally(() => inflight.delete(key));
@@ -50,8 +57,7 @@ export async function readThrough<T extends { directory_id?: string; id: string 
     record = await pending;
   } catch (err) {
     if (err instanceof UpstreamError && err.status === 404) {
-      if (misses.size >= MAX_MISSES) misses.clear();
-      misses.set(key, Date.now() + MISS_TTL_MS);
+      remember(key);
       throw notFound(kind.what, id);
     }
     throw unavailable(c, err);
@@ -65,19 +71,27 @@ export async function readThrough<T extends { directory_id?: string; id: string 
   return record;
 }
 
-/** A list (or counts) for a directory the cache does not hold fully, answered by WorkOS. */
+/**
+ * A list (or counts) for a directory the cache does not hold fully, answered by WorkOS.
+ *
+ * With `sync`, the directory's writer is asked first to crawl it (see requestSync's `read`
+ * mode). A directory WorkOS does not know is answered as WorkOS answers it — an empty list on a
+ * flat route, a 404 where the directory is in the path — and remembered in this isolate, as the
+ * writer remembers it: a storm of reads naming random directory ids costs WorkOS one request
+ * per id per period, and leaves no object behind.
+ */
 export async function listFromUpstream<S extends v.GenericSchema>(
   c: Context<AppEnv>,
   path: string,
   query: Query,
   schema: S,
-  startSync?: string,
+  sync?: { directoryId: string; whenUnknown: "empty" | "not_found" },
 ): Promise<v.InferOutput<S>> {
   const client = readClient(c);
   if (!client) throw new ApiError(503, "upstream_unavailable", "WorkOS pulling is not configured.");
-  if (startSync) {
-    const stub = c.env.DIRECTORY.getByName(startSync);
-    c.executionCtx.waitUntil(stub.requestSync(startSync, "list").catch(() => undefined));
+  if (sync && !(await directoryExists(c, sync.directoryId))) {
+    if (sync.whenUnknown === "not_found") throw notFound("Directory", sync.directoryId);
+    return { object: "list", data: [], list_metadata: emptyList().metadata } as v.InferOutput<S>;
   }
   try {
     return await client.get(path, query, schema);
@@ -86,15 +100,54 @@ export async function listFromUpstream<S extends v.GenericSchema>(
   }
 }
 
+/**
+ * Whether a directory exists, for a read about to go to WorkOS, and its crawl asked for. One the
+ * cache holds a record of has a writer: it is asked to crawl (after the answer; it says null if it
+ * found the directory gone at WorkOS, remembered here). One new to the cache is looked up at
+ * WorkOS first, as a read-through (404s remembered, concurrent misses sharing one request): a
+ * found one is kept and its backfill starts; an unknown id never creates a writer.
+ */
+async function directoryExists(c: Context<AppEnv>, directoryId: string): Promise<boolean> {
+  const key = `directories:${directoryId}`;
+  if (remembered(key)) return false;
+  if (isServable(await c.get("kv").get(kvKeys.directory(directoryId)))) {
+    const stub = c.env.DIRECTORY.getByName(directoryId);
+    c.executionCtx.waitUntil(
+      stub
+        .requestSync(directoryId, "list")
+        .then((status) => status === null && remember(key))
+        .catch(() => undefined),
+    );
+    return true;
+  }
+  try {
+    await readThroughDirectory(c, directoryId);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+/** GET /directories/{id} that missed the cache: from WorkOS, kept (which starts its backfill). */
+export const readThroughDirectory = (c: Context<AppEnv>, id: string) =>
+  readThrough(
+    c,
+    { what: "Directory", path: "directories" },
+    id,
+    (client) => client.getDirectory(id),
+    (d) => ({ directoryId: d.id, records: { directory: d } }),
+  );
+
 /** Upstream answers the caller should see as they are (404, 422), else a 503. */
 export function relay(c: Context<AppEnv>, err: unknown): ApiError {
   if (err instanceof UpstreamError && err.status !== null && [400, 404, 422].includes(err.status)) {
-    const body = (err.body ?? {}) as { message?: string; code?: string };
-    return new ApiError(
-      err.status as 400,
-      body.code ?? "upstream_error",
-      body.message ?? "WorkOS refused the request.",
+    const { message, code, ...rest } = (err.body ?? {}) as { message?: string; code?: string };
+    // WorkOS's own words, with what else its body says (`entity_id`, a 422's `errors`).
+    const extra = Object.fromEntries(
+      Object.entries(rest).filter(([k]) => k === "entity_id" || k === "errors" || k === "error"),
     );
+    return new ApiError(err.status as 400, code ?? "upstream_error", message ?? "WorkOS refused the request.", extra);
   }
   return unavailable(c, err);
 }
@@ -129,16 +182,18 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   /** Where the record goes among what the directory's writer keeps. */
   field: "users" | "groups",
   scope?: { directoryId: string; serve: (json: string) => string },
+  /** A stored record that may be incomplete (a user's `groups` before its directory is held). */
+  partial?: (json: string) => Promise<boolean>,
 ): Promise<Response> {
   const value = await c.get("kv").get(kvKey);
   const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
   const inScope = (directoryId: string | undefined) => !scope || directoryId === scope.directoryId;
-  if (isServable(value)) {
+  if (isServable(value) && !(await partial?.(value))) {
     if (!scope) return sendJson(c, value);
     if (!inScope((JSON.parse(value) as { directory_id?: string }).directory_id)) throw notFound(kind.what, id);
     return sendJson(c, scope.serve(value));
   }
-  if (value) throw notFound(kind.what, id);
+  if (value && !isServable(value)) throw notFound(kind.what, id);
   const record = await readThrough(c, kind, id, fetchOne, keep);
   if (!inScope(record.directory_id)) throw notFound(kind.what, id);
   return sendJson(c, JSON.stringify(record), "upstream");

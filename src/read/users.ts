@@ -5,7 +5,7 @@ import { sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import type { Pagination } from "../schemas/list";
 import { scopedPath, UserList, UserRecordList } from "../upstream/client";
-import { directoryKnown, type Route } from "./directory-scope";
+import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import {
   cursorKeys,
   emptyList,
@@ -43,15 +43,16 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     sendJson(c, listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
   // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
   const fromUpstream = async (directoryId?: string) => {
+    const sync = directoryId ? syncOf(directoryId, route) : undefined;
     const body = route.scoped
       ? await listFromUpstream(
           c,
           scopedPath(route.directoryId, "users"),
           { ...q, directory: undefined },
           UserRecordList,
-          directoryId,
+          sync,
         )
-      : await listFromUpstream(c, "/directory_users", q, UserList, directoryId);
+      : await listFromUpstream(c, "/directory_users", q, UserList, sync);
     return sendJson(c, JSON.stringify(body), "upstream");
   };
 
@@ -114,7 +115,22 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
 
 export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<Response> {
   const kind = { what: "Directory User", path: "directory_users" } as const;
-  if (!route.scoped) return recordOrReadThrough(c, kvKeys.user(id), kind, id, (client) => client.getUser(id), "users");
+  if (!route.scoped) {
+    // A user with `groups` is complete only once its directory is held (all memberships
+    // crawled): until then WorkOS answers, as it does for lists.
+    const pulling = c.get("config").upstream !== undefined;
+    const partial = async (json: string) => !isHeld(await c.get("kv").get(kvKeys.syncMarker(directoryOf(json) ?? "")));
+    return recordOrReadThrough(
+      c,
+      kvKeys.user(id),
+      kind,
+      id,
+      (client) => client.getUser(id),
+      "users",
+      undefined,
+      pulling ? partial : undefined,
+    );
+  }
   const { directoryId } = route;
   return recordOrReadThrough(
     c,

@@ -242,7 +242,7 @@ export class RegistryObject extends DurableObject<Env> {
         domain: d.domain ?? null,
         sortKey: sortKeyOf(d),
       });
-      await this.env.DIRECTORY.getByName(d.id).requestSync(d.id, "reconcile", true);
+      await this.env.DIRECTORY.getByName(d.id).requestSync(d.id, "reconcile", "reconcile");
     }
     for (const id of gone) {
       await this.env.DIRECTORY.getByName(id).purge(id);

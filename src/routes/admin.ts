@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { requireAdminKey } from "../http/auth";
-import { ApiError, invalidParameters } from "../http/errors";
+import { ApiError, invalidParameters, notFound } from "../http/errors";
 import { BrakeRequest, type DirectoryStatus } from "../schemas/ops";
 
 /** Operator endpoints: directory sync on demand and its progress, reconcile, Events API catch-up. */
@@ -36,7 +36,15 @@ admin.get("/directories/:id/sync", async (c) => {
 admin.post("/directories/:id/sync", async (c) => {
   pullRequired(c);
   const id = c.req.param("id");
-  return c.json(await c.env.DIRECTORY.getByName(id).requestSync(id, "admin", true), 202);
+  const status = await c.env.DIRECTORY.getByName(id)
+    .requestSync(id, "admin", "restart")
+    .catch(() => {
+      // The only thing it waits on is WorkOS, asked whether it knows a directory new to the cache.
+      throw new ApiError(503, "upstream_unavailable", "WorkOS could not be reached to look the directory up.");
+    });
+  // A directory WorkOS does not know gets no crawl (and no object holding one).
+  if (!status) throw notFound("Directory", id);
+  return c.json(status, 202);
 });
 
 /** Settles a reconcile sweep the deletion brake holds: `apply` runs it now, `discard` removes nothing. */

@@ -1,4 +1,4 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireAdminKey, requireApiKey } from "../http/auth";
@@ -6,7 +6,7 @@ import { ApiError, notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
-import { listFromUpstream, readClient, readThrough, relay } from "../read/read-through";
+import { listFromUpstream, readClient, readThroughDirectory, relay } from "../read/read-through";
 import { isServable } from "../read/records";
 import { directoryList } from "../read/writer-records";
 import { Directory } from "../schemas/directory";
@@ -51,22 +51,18 @@ directories.get("/:id", requireApiKey, cachedAnswers, async (c) => {
     // Held only in part: its counts come from WorkOS until the backfill completes.
     return sendJson(
       c,
-      JSON.stringify(await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, id)),
+      JSON.stringify(
+        await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, {
+          directoryId: id,
+          whenUnknown: "not_found",
+        }),
+      ),
       "upstream",
     );
   }
   if (value) throw notFound("Directory", id);
   return sendJson(c, JSON.stringify(await readThroughDirectory(c, id)), "upstream");
 });
-
-const readThroughDirectory = (c: Context<AppEnv>, id: string) =>
-  readThrough(
-    c,
-    { what: "Directory", path: "directories" },
-    id,
-    (client) => client.getDirectory(id),
-    (d) => ({ directoryId: d.id, records: { directory: d } }),
-  );
 
 /** Forwarded to WorkOS; on success the directory leaves the cache and WorkOS's status is relayed. */
 directories.delete("/:id", requireAdminKey, async (c) => {

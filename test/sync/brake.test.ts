@@ -199,7 +199,7 @@ describe("deletion brake on the reconcile sweep", () => {
     await standin.remove({ users: range(10, 40).map(d.uid) });
     const stub = env.DIRECTORY.getByName(d.dir.id);
     const started = await stub.requestSync(d.dir.id, "list");
-    await waitForSync(d.dir.id, settled(started.generation));
+    await waitForSync(d.dir.id, settled(started?.generation ?? 0));
     const s = await report(d.dir.id);
     expect(s).toMatchObject({ state: "braked", held: false, brake: { users: 30, liveUsers: 40 } });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { membership } from "../support/events";
 import { standin } from "../support/standin-client";
-import { flushWriters, get, settle } from "../support/worker";
+import { deliver, flushWriters, get, settle } from "../support/worker";
 import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
 const json = async <T>(res: Response) => (await res.json()) as T;
@@ -111,5 +112,29 @@ describe("read-through", () => {
     const list = await json<List>(await get(`/directory_users?directory=${d.dir.id}&limit=100`));
     expect(list.data).toHaveLength(15);
     await waitForSync(d.dir.id, complete());
+  });
+
+  it("answers a user of a directory it does not hold with all its groups, never the ones it happens to know", async () => {
+    const d = upstreamDirectory("directory_01PARTIALG", 3, 2);
+    // An older team: WorkOS still embeds `groups` on users.
+    await standin.put({ directories: [d.dir], groups: d.groups, users: d.users, memberships: d.memberships });
+    const u = d.users[0] as (typeof d.users)[number];
+    const mine = d.memberships.filter(([id]) => id === u.id).map(([, g]) => g);
+    expect(mine).toHaveLength(2);
+    // The cache has heard of one of its two memberships.
+    const g0 = d.groups.find((g) => g.id === mine[0]) as (typeof d.groups)[number];
+    expect((await deliver(membership("dsync.group.user_added", u, g0))).status).toBe(200);
+    await settle(d.dir.id);
+
+    const first = await json<{ id: string; groups: { id: string }[] }>(await get(`/directory_users/${u.id}`));
+    expect(first.groups.map((g) => g.id).sort()).toEqual([...mine].sort());
+
+    // Once held, the cache answers by itself, complete.
+    await waitForSync(d.dir.id, complete());
+    await settle(d.dir.id);
+    const calls = (await standin.stats()).byPath[`/directory_users/${u.id}`];
+    const held = await json<{ groups: { id: string }[] }>(await get(`/directory_users/${u.id}`));
+    expect(held.groups.map((g) => g.id).sort()).toEqual([...mine].sort());
+    expect((await standin.stats()).byPath[`/directory_users/${u.id}`]).toBe(calls);
   });
 });
