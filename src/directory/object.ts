@@ -213,21 +213,26 @@ export class DirectoryObject extends DurableObject<Env> {
     await this.requestSync(directoryId, "read-through");
   }
 
-  /** Removes the directory and everything under it (deleted upstream). */
+  /**
+   * Removes the directory and everything under it (missing from WorkOS's listing, or deleted
+   * through the API). The tombstone is dated by the last state the cache knew, not by now: any
+   * newer change from WorkOS (a `dsync.activated` with a later `updated_at`, and the events after
+   * it) lifts it, so a directory missing from one listing can come back.
+   */
   async purge(directoryId: string): Promise<void> {
-    const at = Date.now();
     const known = this.store.directory()?.data;
+    const asOf = Date.parse(known?.updated_at ?? "") || 0;
     const directory = {
       ...(known ?? { object: "directory", id: directoryId, organization_id: "", external_key: "", name: "", type: "" }),
       state: "deleting",
       created_at: known?.created_at ?? new Date(0).toISOString(),
-      updated_at: new Date(Math.max(at, Date.parse(known?.updated_at ?? "") || 0)).toISOString(),
+      updated_at: new Date(asOf).toISOString(),
     } as Directory;
     this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
-      applyEvent(this.store, pulled.directoryGone(directory, { at, tag: "purge" }));
+      applyEvent(this.store, pulled.directoryGone(directory, { at: asOf, tag: "purge" }));
     });
-    await scheduleAlarm(this.ctx.storage, at);
+    await scheduleAlarm(this.ctx.storage, Date.now());
   }
 
   /** Counts, last event, sync and queue depth (GET /admin/status). */

@@ -228,6 +228,31 @@ describe("one writer per directory", () => {
     expect(byEmail.data.map((u) => u.id)).toEqual([long.id]);
   });
 
+  it("lets a directory purged for missing from a listing come back with a newer activation", async () => {
+    const D = "directory_01PURGEDBACK";
+    const u = user("directory_user_pb1", D);
+    await deliverAll([event("dsync.activated", directory(D)), event("dsync.user.created", u)]);
+    // What a reconcile does with a directory missing from WorkOS's listing.
+    await env.DIRECTORY.getByName(D).purge(D);
+    await settle(D);
+    expect((await get(`/directories/${D}`)).status).toBe(404);
+    // A late event from before the purge changes nothing...
+    const late = event("dsync.user.updated", { ...u, first_name: "Late" }, T0 + 1000);
+    expect(await json<{ status: string }>(await deliver(late))).toMatchObject({ status: "stale" });
+
+    // ...but WorkOS saying it is back (newer than what the cache knew) wins, and so does what follows.
+    const back = event("dsync.activated", directory(D, { updated_at: iso(T0 + 60_000) }), T0 + 60_000);
+    expect(await json<{ status: string }>(await deliver(back))).toMatchObject({ status: "applied" });
+    const v = user("directory_user_pb2", D, { created_at: iso(T0 + 61_000), updated_at: iso(T0 + 61_000) });
+    expect(await json<{ status: string }>(await deliver(event("dsync.user.created", v, T0 + 61_000)))).toMatchObject({
+      status: "applied",
+    });
+    await settle(D);
+    expect((await get(`/directories/${D}`)).status).toBe(200);
+    expect((await get(`/directory_users/${v.id}`)).status).toBe(200);
+    expect((await json<List>(await get("/directories"))).data.map((d) => d.id)).toContain(D);
+  });
+
   it("keeps a deleted user's cursor usable while paginating", async () => {
     const D = "directory_01CURSOR";
     const users = Array.from({ length: 5 }, (_, i) =>
