@@ -70,6 +70,24 @@ async function records(kv: KvReader, page: Page, source: RecordSource): Promise<
 }
 
 /**
+ * A page over sort keys known in full (a registry search, a lookup's matches): the cursors'
+ * records first, then only the page's records, so any number of matches pages correctly.
+ */
+export async function listFromSortKeys(
+  kv: KvReader,
+  sortKeys: readonly string[],
+  source: RecordSource,
+  p: Pagination,
+  fetched: Map<string, string | null> = new Map(),
+): Promise<ListResult> {
+  const missing = cursorKeys(p, source.key).filter((k) => !fetched.has(k));
+  if (missing.length) for (const [k, value] of await kv.getMany(missing)) fetched.set(k, value);
+  const q = resolveCursors(p, fetched, source.key);
+  const keys = [...sortKeys].sort();
+  return records(kv, cutPage({ keys, base: 0, total: keys.length }, q, idOfSortKey), source);
+}
+
+/**
  * A page from a chunked KV index: (1) manifest + cursor records (+ `alsoRead`), (2) the chunks
  * around the cursor, (3) the page's records — three KV operations whatever the limit or size.
  * Returns null when the index is absent: the cache does not hold that list (or it is empty and

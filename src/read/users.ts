@@ -14,6 +14,7 @@ import {
   listBody,
   listFromIndex,
   listFromMemory,
+  listFromSortKeys,
   readRecords,
 } from "./lists";
 import { listFromUpstream, recordOrReadThrough } from "./read-through";
@@ -67,16 +68,25 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     if (pulling && !isHeld(fetched.get(marker))) return fromUpstream(q.directory);
     const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
     const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
+    if (!q.group)
+      return send(
+        await listFromSortKeys(
+          kv,
+          matching,
+          usersOf(() => q.directory),
+          q,
+          fetched,
+        ),
+      );
+    // Narrowed by group too: membership is in the records, so they are read first.
     const items = await readRecords(
       kv,
       matching,
       usersOf(() => q.directory),
     );
-    if (q.group) {
-      for (const [k, json] of items) {
-        const groups = (JSON.parse(json) as { groups: { id: string }[] }).groups;
-        if (!groups.some((g) => g.id === q.group)) items.delete(k);
-      }
+    for (const [k, json] of items) {
+      const groups = (JSON.parse(json) as { groups: { id: string }[] }).groups;
+      if (!groups.some((g) => g.id === q.group)) items.delete(k);
     }
     return send(await listFromMemory(kv, items, kvKeys.user, q, fetched));
   }

@@ -5,7 +5,7 @@ import { requireAdminKey, requireApiKey } from "../http/auth";
 import { ApiError, notFound } from "../http/errors";
 import { parseQuery, sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
-import { emptyList, isHeld, listBody, listFromIndex, listFromMemory, readRecords } from "../read/lists";
+import { emptyList, isHeld, listBody, listFromIndex, listFromSortKeys } from "../read/lists";
 import { listFromUpstream, readClient, readThroughDirectory, relay } from "../read/read-through";
 import { isServable } from "../read/records";
 import { directoryList } from "../read/writer-records";
@@ -29,8 +29,7 @@ directories.get("/", requireApiKey, cachedAnswers, async (c) => {
     // Name search and domain have no KV index: the registry answers them from SQLite.
     const registry = c.env.REGISTRY.getByName("registry");
     const sortKeys = await registry.search({ organizationId: q.organization_id, search: q.search, domain: q.domain });
-    const items = await readRecords(kv, sortKeys, directoryList(c.env));
-    return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.directory, q)));
+    return sendJson(c, listBody(await listFromSortKeys(kv, sortKeys, directoryList(c.env), q)));
   }
   const index = q.organization_id ? kvKeys.organizationDirectories(q.organization_id) : kvKeys.directories();
   const page = await listFromIndex(kv, index, directoryList(c.env), q, pulling ? [REGISTRY_MARKER] : [], (read) =>

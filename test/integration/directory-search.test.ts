@@ -1,0 +1,64 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { directory, event, iso, T0 } from "../support/events";
+import { applyAll, get, settle } from "../support/worker";
+
+type List = { data: { id: string; name: string }[]; list_metadata: { before: string | null; after: string | null } };
+const list = async (path: string) => {
+  const res = await get(path);
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as List;
+};
+
+const id = (i: number) => `directory_01SEARCH${String(i).padStart(3, "0")}`;
+const MATCHES = 150;
+
+/** Follows `after` from `path` to the end, returning every id in the order served. */
+async function walk(path: string): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  do {
+    const page: List = await list(`${path}${after ? `&after=${after}` : ""}`);
+    ids.push(...page.data.map((d) => d.id));
+    after = page.list_metadata.after;
+  } while (after);
+  return ids;
+}
+
+describe("GET /directories?search= past 100 matches", () => {
+  beforeAll(async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < MATCHES + 5; i++) {
+      const matching = i < MATCHES;
+      const d = directory(matching ? id(i) : `directory_01SEARCHX${i}`, {
+        organization_id: matching ? "org_search" : "org_other",
+        name: matching ? `Needle Corp ${i}` : `Haystack ${i}`,
+        created_at: iso(T0 + i * 1000),
+        updated_at: iso(T0 + i * 1000),
+      });
+      await applyAll(d.id, [event("dsync.activated", d)]);
+      ids.push(d.id);
+    }
+    await settle(...ids);
+  }, 120_000);
+
+  it("serves the newest matches first and pages through all of them", async () => {
+    const first = await list("/directories?search=needle&limit=10");
+    expect(first.data.map((d) => d.id)).toEqual([149, 148, 147, 146, 145, 144, 143, 142, 141, 140].map(id));
+    const all = Array.from({ length: MATCHES }, (_, i) => id(MATCHES - 1 - i));
+    expect(await walk("/directories?search=NEEDLE&limit=7")).toEqual(all);
+    expect(await walk("/directories?search=needle&order=asc&limit=100")).toEqual([...all].reverse());
+    // Combined with the organization filter, and narrowed past 100 the same way.
+    expect(await walk("/directories?search=corp&organization_id=org_search&limit=100")).toEqual(all);
+  });
+
+  it("goes back with `before` to exactly the page it came from", async () => {
+    const first = await list("/directories?search=needle&limit=25");
+    const second = await list(`/directories?search=needle&limit=25&after=${first.list_metadata.after}`);
+    expect(second.data.map((d) => d.id)).toEqual(Array.from({ length: 25 }, (_, i) => id(124 - i)));
+    const back = await list(`/directories?search=needle&limit=25&before=${second.list_metadata.before}`);
+    expect(back.data.map((d) => d.id)).toEqual(first.data.map((d) => d.id));
+    const last = await list(`/directories?search=needle&limit=25&after=${id(25)}`);
+    expect(last.data.map((d) => d.id)).toEqual(Array.from({ length: 25 }, (_, i) => id(24 - i)));
+    expect(last.list_metadata.after).toBeNull();
+  });
+});
