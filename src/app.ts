@@ -36,7 +36,8 @@ app.use(async (c, next) => {
   log[status >= 500 ? "warn" : status >= 400 ? "info" : "debug"]("request", {
     requestId: id,
     method: c.req.method,
-    path: c.req.path,
+    // Bounded: a path holds whatever a caller sent (ids of any length).
+    path: c.req.path.slice(0, 200),
     status,
     ms: Date.now() - started,
     kvOps: kvOps ?? 0,
