@@ -144,9 +144,7 @@ export function relay(c: Context<AppEnv>, err: unknown): ApiError {
   if (err instanceof UpstreamError && err.status !== null && [400, 404, 422].includes(err.status)) {
     const { message, code, ...rest } = (err.body ?? {}) as { message?: string; code?: string };
     // WorkOS's own words, with what else its body says (`entity_id`, a 422's `errors`).
-    const extra = Object.fromEntries(
-      Object.entries(rest).filter(([k]) => k === "entity_id" || k === "errors" || k === "error"),
-    );
+    const extra = Object.fromEntries(Object.entries(rest).filter(([k]) => k === "entity_id" || k === "errors"));
     return new ApiError(err.status as 400, code ?? "upstream_error", message ?? "WorkOS refused the request.", extra);
   }
   return unavailable(c, err);
