@@ -1,9 +1,15 @@
 /**
  * WorkOS-Signature: `t=<ms since epoch>, v1=<hex HMAC-SHA256 of "<t>.<raw body>">`.
  * Parsed by key (any order, with or without the space, several v1 allowed), checked against
- * every configured secret with crypto.subtle.verify (constant time), and the timestamp must be
- * within the tolerance on both sides of now.
+ * every configured secret in constant time, and the timestamp must be within the tolerance on
+ * both sides of now.
+ *
+ * Unauthenticated callers choose the header, so its cost is bounded before any HMAC: at most
+ * MAX_HEADER_BYTES and MAX_SIGNATURES `v1` values (WorkOS sends one; a rotation may add one),
+ * else a 401. The body is signed once per secret, whatever the number of candidates.
  */
+export const MAX_HEADER_BYTES = 1024;
+export const MAX_SIGNATURES = 4;
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
 const encoder = new TextEncoder();
@@ -12,7 +18,7 @@ const keyCache = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     keyCache.set(secret, key);
   }
   return key;
@@ -51,8 +57,10 @@ export async function verifySignature(
 ): Promise<Verdict> {
   if (secrets.length === 0) return { ok: false, reason: "no webhook secret is configured" };
   if (!header) return { ok: false, reason: "missing WorkOS-Signature header" };
+  if (header.length > MAX_HEADER_BYTES) return { ok: false, reason: "WorkOS-Signature header is too long" };
   const parsed = parseSignatureHeader(header);
   if (!parsed) return { ok: false, reason: "malformed WorkOS-Signature header" };
+  if (parsed.v1.length > MAX_SIGNATURES) return { ok: false, reason: "too many signatures in WorkOS-Signature" };
   if (Math.abs(nowMs - Number(parsed.t)) > toleranceMs) {
     return { ok: false, reason: "signature timestamp is outside the tolerance" };
   }
@@ -63,9 +71,9 @@ export async function verifySignature(
   const candidates = parsed.v1.map(hexToBytes).filter((b): b is Uint8Array => b !== null);
   let valid = false;
   for (const secret of secrets) {
-    const key = await hmacKey(secret);
+    const expected = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), signed));
     for (const mac of candidates) {
-      if (await crypto.subtle.verify("HMAC", key, mac, signed)) valid = true;
+      if (crypto.subtle.timingSafeEqual(expected, mac)) valid = true;
     }
   }
   return valid ? { ok: true } : { ok: false, reason: "signature does not match" };

@@ -37,6 +37,21 @@ describe("WorkOS-Signature verification", () => {
     expect(await check(BODY, `t=${T}, v1=${"0".repeat(64)}, v1=${V1}`)).toEqual({ ok: true });
   });
 
+  it("bounds what an unauthenticated header can cost: at most 4 signatures and 1 KiB, else refused", async () => {
+    const decoys = (n: number) => Array.from({ length: n }, (_, i) => `v1=${String(i).padStart(64, "0")}`);
+    expect(await check(BODY, [`t=${T}`, ...decoys(3), `v1=${V1}`].join(", "))).toEqual({ ok: true });
+    // The valid signature is there, but behind more candidates than any sender needs.
+    expect(await check(BODY, [`t=${T}`, ...decoys(4), `v1=${V1}`].join(", "))).toEqual({
+      ok: false,
+      reason: "too many signatures in WorkOS-Signature",
+    });
+    expect(await check(BODY, [`t=${T}`, ...decoys(40), `v1=${V1}`].join(","))).toMatchObject({ ok: false });
+    expect(await check(BODY, `${HEADER}, x=${"a".repeat(1024)}`)).toEqual({
+      ok: false,
+      reason: "WorkOS-Signature header is too long",
+    });
+  });
+
   it("accepts any configured secret (rotation) and rejects when none matches", async () => {
     expect(await check(BODY, HEADER, ["whsec_new", SECRET])).toEqual({ ok: true });
     expect(await check(BODY, HEADER, ["whsec_new"])).toMatchObject({ ok: false, reason: "signature does not match" });
