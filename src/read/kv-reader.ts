@@ -69,7 +69,12 @@ export class KvReader {
       keys.length === 1
         ? new Map([[keys[0] as string, await this.kv.get(keys[0] as string, "text")]])
         : await this.kv.get(keys, "text");
-    for (const key of keys) this.tier?.set(key, values.get(key) ?? null, isImmutable(key));
+    for (const key of keys) {
+      const value = values.get(key) ?? null;
+      // A chunk's value never changes, but its absence does (KV not propagated yet): only a
+      // value found is kept for good; a miss ages out like any other entry.
+      this.tier?.set(key, value, value !== null && isImmutable(key));
+    }
     return values;
   }
 }
