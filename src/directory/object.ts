@@ -114,6 +114,7 @@ export class DirectoryObject extends DurableObject<Env> {
   async requestSync(directoryId: string, reason: string, mode: SyncMode = "read"): Promise<SyncStatus | null> {
     if (!this.pullEnabled()) return this.crawler.status();
     let found: Directory | undefined;
+    const sentAt = Date.now();
     if (this.store.getMeta("directory_id") === null && mode !== "reconcile") {
       const looked = await this.lookUp(directoryId);
       if (!looked) return null;
@@ -123,7 +124,7 @@ export class DirectoryObject extends DurableObject<Env> {
     // `wake`: run the crawl now. A read wakes only a crawl it started; one backing off stays so.
     const { status, wake } = this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
-      if (found) applyEvent(this.store, pulled.directory(found, { at: now, tag: "lookup" }));
+      if (found) applyEvent(this.store, pulled.directory(found, { at: sentAt, tag: "lookup" }));
       const s = this.crawler.status();
       if (mode === "restart") return { status: this.crawler.start(reason, now, true), wake: true };
       if (mode === "reconcile") return { status: this.crawler.start(reason, now), wake: true };
@@ -193,9 +194,12 @@ export class DirectoryObject extends DurableObject<Env> {
     return out;
   }
 
-  /** Keeps records a read-through fetched, and starts a backfill if the directory is not held. */
-  async storePulled(directoryId: string, records: PulledRecords): Promise<void> {
-    const s = { at: Date.now(), tag: "read-through" };
+  /**
+   * Keeps records a read-through fetched (`sentAt`: when its request was sent, so a change
+   * made while it was in flight wins), and starts a backfill if the directory is not held.
+   */
+  async storePulled(directoryId: string, records: PulledRecords, sentAt = Date.now()): Promise<void> {
+    const s = { at: sentAt, tag: "read-through" };
     const events: DsyncEvent[] = [];
     if (records.directory) events.push(pulled.directory(records.directory, s));
     for (const g of records.groups ?? []) events.push(pulled.group(g, s));

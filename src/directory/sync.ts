@@ -135,11 +135,13 @@ export class Crawler {
   /** One unit of work: fetch a page, then apply it and advance the cursor in one transaction. */
   private async page(directoryId: string, client: WorkOSClient, s: SyncStatus) {
     const gen = s.generation;
+    // Each snapshot is stamped with when its request was sent, not when the answer came back: a
+    // change WorkOS made while the request was in flight (its event created meanwhile) must win.
     const src = (at: number) => ({ at, tag: `${gen}` });
     switch (s.phase) {
       case "directory": {
-        const dir = await client.getDirectory(directoryId);
         const at = Date.now();
+        const dir = await client.getDirectory(directoryId);
         this.commit(s, [pulled.directory(dir, src(at))], (n) => {
           n.phase = "groups";
           n.counts.directories = 1;
@@ -147,8 +149,8 @@ export class Crawler {
         return;
       }
       case "groups": {
-        const page = await client.listGroups({ directory: directoryId, ...PAGE, after: s.cursor ?? undefined });
         const at = Date.now();
+        const page = await client.listGroups({ directory: directoryId, ...PAGE, after: s.cursor ?? undefined });
         this.commit(
           s,
           page.data.map((g) => pulled.group(g, src(at))),
@@ -166,8 +168,8 @@ export class Crawler {
         return;
       }
       case "users": {
-        const page = await client.listUsers({ directory: directoryId, ...PAGE, after: s.cursor ?? undefined });
         const at = Date.now();
+        const page = await client.listUsers({ directory: directoryId, ...PAGE, after: s.cursor ?? undefined });
         const users = page.data.map(userOf);
         this.commit(
           s,
@@ -201,8 +203,8 @@ export class Crawler {
         }
         // Memberships come from group-scoped listings: since May 2026 `groups` on listed users
         // is empty for new teams.
-        const page = await client.listUsers({ group: groupId, ...PAGE, after: s.cursor ?? undefined });
         const at = Date.now();
+        const page = await client.listUsers({ group: groupId, ...PAGE, after: s.cursor ?? undefined });
         const users = page.data.map(userOf);
         this.commit(
           s,

@@ -47,14 +47,18 @@ export async function readThrough<T extends { directory_id?: string; id: string 
   if (!client) throw notFound(kind.what, id);
   const key = `${kind.path}:${id}`;
   if (remembered(key)) throw notFound(kind.what, id);
-  let pending = inflight.get(key) as Promise<T> | undefined;
+  let pending = inflight.get(key) as Promise<{ record: T; sentAt: number }> | undefined;
   if (!pending) {
-    pending = fetchOne(client).finally(() => inflight.delete(key));
+    const sentAt = Date.now();
+    pending = fetchOne(client)
+      .then((record) => ({ record, sentAt }))
+      .finally(() => inflight.delete(key));
     inflight.set(key, pending);
   }
   let record: T;
+  let sentAt: number;
   try {
-    record = await pending;
+    ({ record, sentAt } = await pending);
   } catch (err) {
     if (err instanceof UpstreamError && err.status === 404) {
       remember(key);
@@ -65,7 +69,7 @@ export async function readThrough<T extends { directory_id?: string; id: string 
   const { directoryId, records } = keep(record);
   c.executionCtx.waitUntil(
     c.env.DIRECTORY.getByName(directoryId)
-      .storePulled(directoryId, records)
+      .storePulled(directoryId, records, sentAt)
       .catch((err) => log.error("read-through not kept", { requestId: c.get("requestId"), error: String(err) })),
   );
   return record;
