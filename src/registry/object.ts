@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS directories (
 CREATE INDEX IF NOT EXISTS directories_by_org ON directories (organization_id, sort_key);
 `;
 
+/** Case-insensitive form of a name, as people expect it in any script ("Straße" finds "STRASSE"). */
+export const foldCase = (s: string) => s.normalize("NFKC").toUpperCase().toLowerCase();
+
 /**
  * The directories across organizations (few), kept by one singleton object: each directory's
  * writer reports its directory here, and this object alone writes the cross-directory indexes.
@@ -80,19 +83,21 @@ export class RegistryObject extends DurableObject<Env> {
       where.push("organization_id = ?");
       params.push(filter.organizationId);
     }
-    if (filter.search) {
-      where.push("instr(lower(name), lower(?)) > 0");
-      params.push(filter.search);
-    }
+
     if (filter.domain) {
       where.push("lower(domain) = lower(?)");
       params.push(filter.domain);
     }
     const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    return this.ctx.storage.sql
-      .exec<{ sort_key: string }>(`SELECT sort_key FROM directories ${clause} ORDER BY sort_key`, ...params)
-      .toArray()
-      .map((r) => r.sort_key);
+    const rows = this.ctx.storage.sql
+      .exec<{ sort_key: string; name: string }>(
+        `SELECT sort_key, name FROM directories ${clause} ORDER BY sort_key`,
+        ...params,
+      )
+      .toArray();
+    // Names are matched in JS: SQLite's lower() folds ASCII only, and "ÜNÏ" must find "ünï".
+    const needle = filter.search ? foldCase(filter.search) : null;
+    return rows.filter((r) => needle === null || foldCase(r.name).includes(needle)).map((r) => r.sort_key);
   }
 
   private meta(key: string): string | null {

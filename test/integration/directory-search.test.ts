@@ -61,4 +61,19 @@ describe("GET /directories?search= past 100 matches", () => {
     expect(last.data.map((d) => d.id)).toEqual(Array.from({ length: 25 }, (_, i) => id(24 - i)));
     expect(last.list_metadata.after).toBeNull();
   });
+
+  it("folds case in any script, not only ASCII", async () => {
+    const named = [
+      ["directory_01FOLD1", "ünïcode Ltd"],
+      ["directory_01FOLD2", "Straße GmbH"],
+      ["directory_01FOLD3", "ΣΊΣΥΦΟΣ Ltd"],
+    ] as const;
+    for (const [dirId, name] of named) await applyAll(dirId, [event("dsync.activated", directory(dirId, { name }))]);
+    await settle(...named.map(([dirId]) => dirId));
+    const found = async (search: string) =>
+      (await list(`/directories?search=${encodeURIComponent(search)}`)).data.map((d) => d.id);
+    expect(await found("ÜNÏ")).toEqual(["directory_01FOLD1"]);
+    expect(await found("STRASSE")).toEqual(["directory_01FOLD2"]);
+    expect(await found("σίσυφος")).toEqual(["directory_01FOLD3"]);
+  });
 });
