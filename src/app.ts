@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { routePath } from "hono/route";
 import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
 import { ApiError, errorResponse } from "./http/errors";
@@ -36,8 +37,9 @@ app.use(async (c, next) => {
   log[status >= 500 ? "warn" : status >= 400 ? "info" : "debug"]("request", {
     requestId: id,
     method: c.req.method,
-    // Bounded: a path holds whatever a caller sent (ids of any length).
-    path: c.req.path.slice(0, 200),
+    // The route's pattern, never the raw path: an id in a path is whatever a caller typed (an
+    // email included, of any length).
+    route: routePath(c, -1),
     status,
     ms: Date.now() - started,
     kvOps: kvOps ?? 0,

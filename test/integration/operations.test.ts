@@ -27,6 +27,19 @@ describe("operations", () => {
     loadConfigFor(env);
   });
 
+  it("logs a request's route pattern, never its raw path (an id can be anything, an email included)", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
+    const typed = "someone.private@example.com";
+    for (const path of [`/directory_users/${typed}`, `/directories/${typed}/groups`, `/nowhere/${typed}`])
+      await app.request(path, { headers: { Authorization: `Bearer ${READ_KEY}` } }, env);
+    const requests = lines
+      .map((l) => JSON.parse(l) as { msg: string; route?: string })
+      .filter((l) => l.msg === "request");
+    expect(requests.map((r) => r.route)).toEqual(["/directory_users/:id", "/directories/:directoryId/groups", "/*"]);
+    expect(lines.join("\n")).not.toContain("someone.private");
+  });
+
   afterEach(() => vi.restoreAllMocks());
 
   it("GET /health answers without auth or storage, and says when settings are broken", async () => {
