@@ -8,7 +8,7 @@ import { type DsyncEvent, directoryOf } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
 import type { BrakeDecision, DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
 import { UpstreamError, WorkOSClient } from "../upstream/client";
-import { accountPace } from "../upstream/gate";
+import { accountPace, CRAWL_MAX_WAIT_MS, READ_MAX_WAIT_MS } from "../upstream/gate";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
 import { kvKeyOf, materialize } from "./projection";
@@ -146,7 +146,8 @@ export class DirectoryObject extends DurableObject<Env> {
     if (this.unknownUntil > Date.now()) return Promise.resolve(null);
     if (this.lookupFailure && this.lookupFailure.until > Date.now()) return Promise.reject(this.lookupFailure.error);
     this.lookup ??= (async () => {
-      const client = this.upstream({ maxRetries: 1, timeoutMs: 5_000 });
+      // A lookup answers a waiting reader: it waits for a slot no longer than a read would.
+      const client = this.upstream({ maxRetries: 1, timeoutMs: 5_000, maxWaitMs: READ_MAX_WAIT_MS });
       if (!client) return null;
       try {
         return (await client.getDirectory(directoryId)) as Directory;
@@ -328,10 +329,17 @@ export class DirectoryObject extends DurableObject<Env> {
     return !this.pullEnabled() || this.crawler.status().held;
   }
 
-  private upstream(opts: { maxRetries?: number; timeoutMs?: number } = {}): WorkOSClient | null {
+  private upstream({
+    maxWaitMs = CRAWL_MAX_WAIT_MS,
+    ...opts
+  }: {
+    maxRetries?: number;
+    timeoutMs?: number;
+    maxWaitMs?: number;
+  } = {}): WorkOSClient | null {
     const config = loadConfig(this.env);
     if (!config.ok || !config.config.upstream) return null;
-    const account = accountPace(this.env);
+    const account = accountPace(this.env, maxWaitMs);
     return new WorkOSClient({
       ...config.config.upstream,
       ...opts,

@@ -7,7 +7,7 @@ import { sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { log } from "../log";
 import { type Query, UpstreamError, WorkOSClient } from "../upstream/client";
-import { accountPace } from "../upstream/gate";
+import { accountPace, READ_MAX_WAIT_MS } from "../upstream/gate";
 import { emptyList } from "./lists";
 import { isServable } from "./records";
 
@@ -27,7 +27,9 @@ const inflight = new Map<string, Promise<unknown>>();
 /** A client for interactive reads: fewer retries and a shorter timeout than crawls use. */
 export function readClient(c: Context<AppEnv>): WorkOSClient | null {
   const upstream = c.get("config").upstream;
-  return upstream ? new WorkOSClient({ ...upstream, maxRetries: 2, timeoutMs: 3_000, pace: accountPace(c.env) }) : null;
+  return upstream
+    ? new WorkOSClient({ ...upstream, maxRetries: 2, timeoutMs: 3_000, pace: accountPace(c.env, READ_MAX_WAIT_MS) })
+    : null;
 }
 
 type Kind = { what: "Directory" | "Directory User" | "Directory Group"; path: string };

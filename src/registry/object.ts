@@ -9,7 +9,7 @@ import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf, EVENT_DATA, type EventEnvelope, parseInstant } from "../schemas/events";
 import type { CatchUpReport, ReconcileReport } from "../schemas/ops";
 import { WorkOSClient } from "../upstream/client";
-import { accountPace } from "../upstream/gate";
+import { accountPace, CRAWL_MAX_WAIT_MS } from "../upstream/gate";
 import { decodeEvent } from "../webhooks/decode";
 
 /** What the registry knows of a directory: enough to list and filter directories. */
@@ -264,7 +264,7 @@ export class RegistryObject extends DurableObject<Env> {
   private client(): WorkOSClient | null {
     const config = loadConfig(this.env);
     if (!config.ok || !config.config.upstream) return null;
-    return new WorkOSClient({ ...config.config.upstream, pace: accountPace(this.env) });
+    return new WorkOSClient({ ...config.config.upstream, pace: accountPace(this.env, CRAWL_MAX_WAIT_MS) });
   }
 
   override async alarm() {
