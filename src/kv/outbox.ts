@@ -162,6 +162,10 @@ export class Outbox {
     materialize: (mark: string) => KvWrite,
   ): Promise<FlushReport> {
     const report: FlushReport = { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
+    // The flush's clock: `now` as the caller gives it (real, or simulated in tests) plus the real
+    // time this flush has taken, so each write is recorded when it was really sent and finished.
+    const started = Date.now();
+    const clock = () => now + (Date.now() - started);
     const soonest = (t: number) => {
       report.next = report.next === null ? t : Math.min(report.next, t);
     };
@@ -205,7 +209,7 @@ export class Outbox {
         }
         const batch = items.slice(i, i + PARALLEL_WRITES);
         // Each write succeeds or fails on its own: one that KV refuses never holds back the rest.
-        const results = await Promise.allSettled(batch.map((item) => this.perform(item.write, now, report)));
+        const results = await Promise.allSettled(batch.map((item) => this.perform(item.write, clock, report)));
         batch.forEach((item, j) => {
           const result = results[j] as PromiseSettledResult<number>;
           if (result.status === "rejected") {
@@ -271,9 +275,14 @@ export class Outbox {
     );
   }
 
-  private recordWrite(key: string, hash: string, now: number, report: FlushReport, size = 0) {
+  /**
+   * Records a write that was sent at `sentAt` and finished at `doneAt` (on the flush's clock).
+   * The next write to the key is spaced from when this one finished; the instrumentation counts
+   * a write sent less than a second after the previous one to its key finished.
+   */
+  private recordWrite(key: string, hash: string, sentAt: number, doneAt: number, report: FlushReport, size = 0) {
     const last = this.lastWrite(key);
-    if (last && now - last.at < SAME_KEY_INTERVAL_MS) {
+    if (last && sentAt - last.at < SAME_KEY_INTERVAL_MS) {
       report.tooSoon += 1;
       this.tooSoonTotal += 1;
     }
@@ -282,41 +291,43 @@ export class Outbox {
        ON CONFLICT (key) DO UPDATE SET hash = excluded.hash, at = excluded.at, size = excluded.size`,
       key,
       hash,
-      now,
+      doneAt,
       size,
     );
   }
 
   /** Performs one write unless KV already holds that value; returns KV operations used. */
-  private async perform(w: KvWrite, now: number, report: FlushReport): Promise<number> {
+  private async perform(w: KvWrite, clock: () => number, report: FlushReport): Promise<number> {
     switch (w.kind) {
       case "call":
         await w.run();
         return 1;
       case "delete": {
         if (this.lastWrite(w.key)?.hash === "") return 0;
+        const sentAt = clock();
         await this.kv.delete(w.key);
-        this.recordWrite(w.key, "", now, report);
+        this.recordWrite(w.key, "", sentAt, clock(), report);
         report.deleted += 1;
         return 1;
       }
       case "put": {
         const hash = fnv64(w.value);
         if (this.lastWrite(w.key)?.hash === hash) return 0;
+        const sentAt = clock();
         await this.kv.put(w.key, w.value, w.expirationTtl ? { expirationTtl: w.expirationTtl } : undefined);
-        this.recordWrite(w.key, hash, now, report, w.size);
+        this.recordWrite(w.key, hash, sentAt, clock(), report, w.size);
         report.written += 1;
         return 1;
       }
       case "index":
-        return this.writeIndex(w.key, w.sortKeys, now, report);
+        return this.writeIndex(w.key, w.sortKeys, clock, report);
     }
   }
 
   private async writeIndex(
     key: string,
     sortKeys: readonly string[],
-    now: number,
+    clock: () => number,
     report: FlushReport,
   ): Promise<number> {
     const manifest: Manifest = { n: sortKeys.length, c: [] };
@@ -340,10 +351,10 @@ export class Outbox {
     }
     ops += await this.perform(
       { kind: "put", key, value: JSON.stringify(manifest), size: sortKeys.length },
-      now,
+      clock,
       report,
     );
-    this.retire(key, live, now);
+    this.retire(key, live, clock());
     return ops;
   }
 

@@ -180,6 +180,24 @@ describe("one writer per directory", () => {
     expect((await env.DIRECTORY.getByName(D).status()).kvSameKeyWritesUnderOneSecond).toBe(0);
   });
 
+  it("spaces writes of one key a second apart on the real clock, however often flushes run", async () => {
+    const D = "directory_01REALCLOCK";
+    const u = user("directory_user_rc", D);
+    const stub = env.DIRECTORY.getByName(D);
+    // Changes and flushes back to back, on the real clock (as a busy writer's alarm would).
+    for (let i = 0; i < 30; i++) {
+      const e = event("dsync.user.updated", { ...u, first_name: `v${i}`, updated_at: iso(T0 + i * 1000) }, T0 + i);
+      expect((await deliver(e)).status).toBe(200);
+      await stub.flushKv(Date.now());
+    }
+    // Measured from when each write was sent to when the one before it finished.
+    expect((await stub.status()).kvSameKeyWritesUnderOneSecond).toBe(0);
+    await settle(D);
+    expect(await json<{ first_name: string }>(await get(`/directory_users/${u.id}`))).toMatchObject({
+      first_name: "v29",
+    });
+  });
+
   it("removes a deleted directory with all its users and groups, and stays deleted", async () => {
     const D = "directory_01GONE";
     const u = user("directory_user_g1", D);
