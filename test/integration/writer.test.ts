@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyEvent } from "../../src/directory/apply";
@@ -8,7 +8,7 @@ import { SqliteStore } from "../../src/directory/sqlite-store";
 import { kvKeys } from "../../src/kv/keys";
 import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS, scheduleAlarm } from "../../src/kv/outbox";
 import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
-import { applyAll, deliver, deliverAll, get, settle } from "../support/worker";
+import { applyAll, deliver, deliverAll, forgetReads, get, settle } from "../support/worker";
 
 type List = { data: { id: string }[]; list_metadata: { before: string | null; after: string | null } };
 const json = async <T>(res: Response) => (await res.json()) as T;
@@ -196,6 +196,48 @@ describe("one writer per directory", () => {
     expect(await json<{ first_name: string }>(await get(`/directory_users/${u.id}`))).toMatchObject({
       first_name: "v29",
     });
+  });
+
+  it("projects through the real alarm: a delivery arms it, it writes KV, a too-soon rewrite re-arms it", async () => {
+    const D = "directory_01REALALARM";
+    const stub = env.DIRECTORY.getByName(D);
+    const alarmOf = (s: DurableObjectStub) => runInDurableObject(s, (_i, state) => state.storage.getAlarm());
+    /**
+     * Runs the writer's alarm (or lets the runtime fire it) until nothing is pending. Never
+     * flushes by hand: pending writes with no alarm armed would fail here.
+     */
+    const alarmsFlush = async () => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        await runDurableObjectAlarm(stub);
+        if ((await stub.status()).pendingKvWrites === 0) break;
+        expect(await alarmOf(stub), "an alarm for the pending writes").not.toBeNull();
+        if (Date.now() > deadline) throw new Error("the alarm did not flush the writer");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await runDurableObjectAlarm(env.REGISTRY.getByName("registry"));
+      forgetReads();
+    };
+    const users = Array.from({ length: 5 }, (_, i) => user(`directory_user_ra${i}`, D));
+    const g = group("directory_group_ra", D);
+    await deliverAll([
+      event("dsync.activated", directory(D)),
+      ...users.map((u) => event("dsync.user.created", u)),
+      membership("dsync.group.user_added", users[0] as (typeof users)[number], g),
+    ]);
+    await alarmsFlush();
+    for (const u of users) expect((await get(`/directory_users/${u.id}`)).status).toBe(200);
+    const listed = await json<List>(await get(`/directory_users?directory=${D}`));
+    expect(listed.data.map((u) => u.id).sort()).toEqual(users.map((u) => u.id).sort());
+
+    // A second change to a key written under a second ago waits for its turn, then is written.
+    const renamed = { ...(users[1] as (typeof users)[number]), first_name: "Renamed", updated_at: iso(T0 + 5000) };
+    expect((await deliver(event("dsync.user.updated", renamed, T0 + 5000))).status).toBe(200);
+    await alarmsFlush();
+    expect(await json<{ first_name: string }>(await get(`/directory_users/${renamed.id}`))).toMatchObject({
+      first_name: "Renamed",
+    });
+    expect((await stub.status()).kvSameKeyWritesUnderOneSecond).toBe(0);
   });
 
   it("removes a deleted directory with all its users and groups, and stays deleted", async () => {
