@@ -16,6 +16,8 @@ const PAGE = { limit: 100, order: "asc" } as const;
 export const USERS_INTERVAL_MS = 300;
 /** After the client's own retries give up, the crawl resumes later, backing off to 5 minutes. */
 const RESUME_BACKOFF_MS = [5_000, 15_000, 60_000, 300_000];
+/** New generations started in a row because WorkOS refused a cursor (422), before backing off. */
+const MAX_RESTARTS = 3;
 
 export type Phase = SyncStatus["phase"];
 type Removals = ReturnType<SqliteStore["unseen"]>;
@@ -38,6 +40,7 @@ const initial = (): SyncStatus => ({
   lastError: null,
   lastErrorAt: null,
   failures: 0,
+  restarts: 0,
   held: false,
   brake: null,
 });
@@ -116,8 +119,9 @@ export class Crawler {
       try {
         await this.page(directoryId, client, s);
       } catch (err) {
+        if (this.permanent(s, err)) continue;
         const failures = s.failures + 1;
-        const gone = err instanceof UpstreamError && err.status === 404 && s.phase === "directory";
+        const gone = err instanceof UpstreamError && err.status === 404;
         this.save({
           ...this.status(),
           state: gone ? "failed" : "running",
@@ -130,6 +134,41 @@ export class Crawler {
       }
     }
     return this.status().state === "running" ? Date.now() : null;
+  }
+
+  /**
+   * Handles an error that retrying the same request can never fix, and says whether it did:
+   * - a group WorkOS no longer has (404 on its members): skip it, reported in lastError (its
+   *   memberships go in this generation's sweep; the group itself in a later one);
+   * - a cursor WorkOS no longer knows (422): start a new generation, at most MAX_RESTARTS
+   *   times in a row (then it backs off like any failure, and an admin can restart it).
+   * A 404 anywhere else means the directory is gone (the caller fails the crawl); anything
+   * else is transient (the caller backs off).
+   */
+  private permanent(s: SyncStatus, err: unknown): boolean {
+    if (!(err instanceof UpstreamError)) return false;
+    const lastError = err.message;
+    const lastErrorAt = iso(Date.now());
+    if (err.status === 404 && s.phase === "members" && s.group) {
+      const skipped = s.group;
+      log.warn("crawl skipped a group WorkOS no longer has", { group: skipped, generation: String(s.generation) });
+      this.commit(s, [], (n) => {
+        n.group = this.nextGroup(skipped);
+        n.cursor = null;
+        if (!n.group) n.phase = "sweep";
+        Object.assign(n, { lastError, lastErrorAt });
+      });
+      return true;
+    }
+    if (err.status === 422 && s.cursor !== null && s.restarts < MAX_RESTARTS) {
+      log.warn("crawl restarted: WorkOS refused its cursor", { generation: String(s.generation), error: lastError });
+      this.transaction(() => {
+        const next = this.start(s.reason ?? "restart", Date.now(), true);
+        this.save({ ...next, restarts: s.restarts + 1, lastError, lastErrorAt });
+      });
+      return true;
+    }
+    return false;
   }
 
   /** One unit of work: fetch a page, then apply it and advance the cursor in one transaction. */

@@ -54,6 +54,8 @@ export const SyncStatus = v.object({
   lastError: v.nullable(v.string()),
   lastErrorAt: v.nullable(v.string()),
   failures: v.number(),
+  /** Generations started in a row because WorkOS refused the crawl's cursor (422). */
+  restarts: v.number(),
   /** Whether the cache has held this directory fully at least once (lists are served from KV). */
   held: v.boolean(),
   /** This generation's braked sweep (pending while `state` is `braked`), or null. */
