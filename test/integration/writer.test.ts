@@ -8,10 +8,9 @@ import { SqliteStore } from "../../src/directory/sqlite-store";
 import { kvKeys } from "../../src/kv/keys";
 import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS, scheduleAlarm } from "../../src/kv/outbox";
 import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
-import { applyAll, deliver, deliverAll, forgetReads, get, settle } from "../support/worker";
+import { applyAll, deliver, deliverAll, forgetReads, get, json, settle } from "../support/worker";
 
 type List = { data: { id: string }[]; list_metadata: { before: string | null; after: string | null } };
-const json = async <T>(res: Response) => (await res.json()) as T;
 
 describe("one writer per directory", () => {
   it("loses no membership when many arrive for one user at once", async () => {

@@ -8,6 +8,9 @@ import { decoded, type WebhookEvent } from "./events";
 import { READ_KEY, WEBHOOK_SECRET } from "./settings";
 import { signatureHeader } from "./sign";
 
+/** A response's JSON body, typed as the test expects it. */
+export const json = async <T>(res: Response) => (await res.json()) as T;
+
 /** POSTs a signed webhook to the worker, as WorkOS would. */
 export async function deliver(
   body: WebhookEvent | string,

@@ -2,10 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { directory, event } from "../support/events";
 import { standin } from "../support/standin-client";
-import { deliver, get, settle } from "../support/worker";
+import { deliver, get, json, settle } from "../support/worker";
 import { admin, complete, publish, syncStatus, upstreamDirectory, waitForSync } from "./helpers";
 
-const json = async <T>(res: Response) => (await res.json()) as T;
 type List = { data: unknown[]; list_metadata: { before: string | null; after: string | null } };
 
 describe("reads never amplify into WorkOS", () => {

@@ -6,10 +6,9 @@ import type { DirectoryStatus, SyncReport } from "../../src/schemas/ops";
 import { event, iso } from "../support/events";
 import { ADMIN_KEY, READ_KEY } from "../support/settings";
 import { standin } from "../support/standin-client";
-import { applyAll, deliver, get, settle } from "../support/worker";
+import { applyAll, deliver, get, json, settle } from "../support/worker";
 import { admin, complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
-const json = async <T>(res: Response) => (await res.json()) as T;
 type List = { data: { id: string }[] };
 
 /** POST /admin/directories/{id}/brake with a raw or JSON body. */

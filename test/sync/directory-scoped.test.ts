@@ -1,12 +1,11 @@
 /** The directory-scoped routes while pulling: WorkOS's own scoped routes answer what the cache does not hold. */
 import { describe, expect, it } from "vitest";
 import { standin } from "../support/standin-client";
-import { get, settle } from "../support/worker";
+import { get, json, settle } from "../support/worker";
 import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
 type Item = { id: string; groups?: unknown };
 type List = { data: Item[]; list_metadata: { after: string | null } };
-const json = async <T>(res: Response) => (await res.json()) as T;
 
 describe("directory-scoped routes while pulling", () => {
   it("relays a list the cache does not hold to WorkOS's scoped route, then serves the same from KV", async () => {

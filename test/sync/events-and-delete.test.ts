@@ -6,10 +6,9 @@ import type { CatchUpReport } from "../../src/schemas/ops";
 import { iso, T0 } from "../support/events";
 import { READ_KEY } from "../support/settings";
 import { standin } from "../support/standin-client";
-import { deliver, get, settle } from "../support/worker";
+import { deliver, get, json, settle } from "../support/worker";
 import { admin, complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
-const json = async <T>(res: Response) => (await res.json()) as T;
 type User = { id: string; first_name: string; groups: { id: string }[] };
 type List = { data: { id: string }[] };
 const catchUp = async () => json<CatchUpReport>(await admin("/events/catch-up", "POST"));

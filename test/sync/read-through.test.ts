@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { membership } from "../support/events";
 import { standin } from "../support/standin-client";
-import { deliver, flushWriters, get, settle } from "../support/worker";
+import { deliver, flushWriters, get, json, settle } from "../support/worker";
 import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
-const json = async <T>(res: Response) => (await res.json()) as T;
 type List = { data: { id: string }[] };
 
 describe("read-through", () => {

@@ -2,10 +2,9 @@ import { describe, expect, it } from "vitest";
 import { iso, T0 } from "../support/events";
 import { ADMIN_KEY, READ_KEY } from "../support/settings";
 import { standin } from "../support/standin-client";
-import { get, settle } from "../support/worker";
+import { get, json, settle } from "../support/worker";
 import { admin, complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
-const json = async <T>(res: Response) => (await res.json()) as T;
 type User = { id: string; groups: { id: string; name: string }[] };
 type List = { data: User[] };
 
