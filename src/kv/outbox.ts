@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS outbox_written (key TEXT PRIMARY KEY, hash TEXT NOT N
 CREATE TABLE IF NOT EXISTS outbox_chunks (index_key TEXT NOT NULL, chunk_key TEXT NOT NULL, PRIMARY KEY (index_key, chunk_key));
 CREATE TABLE IF NOT EXISTS outbox_garbage (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_garbage_by_at ON outbox_garbage (at);
-CREATE TABLE IF NOT EXISTS outbox_failed (mark TEXT PRIMARY KEY, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, since INTEGER NOT NULL, error TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_failed (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, since INTEGER NOT NULL, error TEXT NOT NULL);
 `;
 
 /**
@@ -84,21 +84,16 @@ export class Outbox {
       mark,
       this.seq,
     );
-    // A changed record is a new write: whatever failed before is tried again at once.
-    this.sql.exec("DELETE FROM outbox_failed WHERE mark = ?", mark);
   }
 
   /** Writes that failed and wait to be retried; `parked` ones failed PARK_AFTER_ATTEMPTS times or more. */
   failures(): OutboxFailures {
-    const count = (parked: boolean) =>
-      Number(
-        this.sql
-          .exec<{ n: number }>(
-            `SELECT COUNT(*) AS n FROM outbox_failed WHERE attempts ${parked ? ">=" : "<"} ?`,
-            PARK_AFTER_ATTEMPTS,
-          )
-          .one().n,
-      );
+    const counts = this.sql
+      .exec<{ retrying: number | null; parked: number | null }>(
+        "SELECT SUM(attempts < ?1) AS retrying, SUM(attempts >= ?1) AS parked FROM outbox_failed",
+        PARK_AFTER_ATTEMPTS,
+      )
+      .one();
     const rows = this.sql
       .exec<{ mark: string; attempts: number; next_at: number; since: number; error: string }>(
         "SELECT mark, attempts, next_at, since, error FROM outbox_failed ORDER BY since LIMIT ?",
@@ -106,8 +101,8 @@ export class Outbox {
       )
       .toArray();
     return {
-      retrying: count(false),
-      parked: count(true),
+      retrying: Number(counts.retrying ?? 0),
+      parked: Number(counts.parked ?? 0),
       oldest: rows.map((r) => ({
         write: describeMark(r.mark),
         attempts: Number(r.attempts),
@@ -169,17 +164,19 @@ export class Outbox {
     const soonest = (t: number) => {
       report.next = report.next === null ? t : Math.min(report.next, t);
     };
-    // Marks whose write failed wait out their backoff without taking a place in this flush.
+    // Marks whose write failed wait out their backoff without taking a place in this flush,
+    // unless their record changed since (marked again: a new write, tried at once).
     const marks = this.sql
-      .exec<{ mark: string; seq: number }>(
-        `SELECT d.mark, d.seq FROM outbox_dirty d LEFT JOIN outbox_failed f ON f.mark = d.mark
-         WHERE f.next_at IS NULL OR f.next_at <= ? ORDER BY d.seq LIMIT ?`,
+      .exec<{ mark: string; seq: number; failed: number }>(
+        `SELECT d.mark, d.seq, f.mark IS NOT NULL AS failed FROM outbox_dirty d
+         LEFT JOIN outbox_failed f ON f.mark = d.mark
+         WHERE f.mark IS NULL OR f.next_at <= ? OR d.seq > f.seq ORDER BY d.seq LIMIT ?`,
         now,
         MAX_MARKS_PER_FLUSH,
       )
       .toArray();
-    const due: { mark: string; seq: number; write: KvWrite }[] = [];
-    for (const { mark, seq } of marks) {
+    const due: { mark: string; seq: number; failed: number; write: KvWrite }[] = [];
+    for (const { mark, seq, failed } of marks) {
       let write: KvWrite;
       try {
         const last = this.lastWrite(keyOf(mark));
@@ -190,10 +187,10 @@ export class Outbox {
         }
         write = materialize(mark);
       } catch (err) {
-        soonest(this.failed(mark, err, now));
+        soonest(this.failed(mark, seq, err, now));
         continue;
       }
-      due.push({ mark, seq, write });
+      due.push({ mark, seq, failed, write });
     }
     // Entities first, then chunks, then the manifests that point at them: within a location,
     // a reader that sees a new manifest finds its chunks and records already there. Within a
@@ -214,12 +211,12 @@ export class Outbox {
           const result = results[j] as PromiseSettledResult<number>;
           if (result.status === "rejected") {
             budget -= 1;
-            soonest(this.failed(item.mark, result.reason, now));
+            soonest(this.failed(item.mark, item.seq, result.reason, now));
             return;
           }
           budget -= result.value;
           this.sql.exec("DELETE FROM outbox_dirty WHERE mark = ? AND seq = ?", item.mark, item.seq);
-          this.sql.exec("DELETE FROM outbox_failed WHERE mark = ?", item.mark);
+          if (item.failed) this.sql.exec("DELETE FROM outbox_failed WHERE mark = ?", item.mark);
         });
       }
     }
@@ -239,23 +236,32 @@ export class Outbox {
     return report;
   }
 
-  /** Records a failed write and when to try it next (returned). */
-  private failed(mark: string, err: unknown, now: number): number {
+  /**
+   * Records a failed write of the mark as of `seq` and when to try it next (returned). A write
+   * failing again after its record changed starts its count afresh.
+   */
+  private failed(mark: string, seq: number, err: unknown, now: number): number {
     const prev = this.sql
-      .exec<{ attempts: number; since: number }>("SELECT attempts, since FROM outbox_failed WHERE mark = ?", mark)
+      .exec<{ attempts: number; since: number; seq: number }>(
+        "SELECT attempts, since, seq FROM outbox_failed WHERE mark = ?",
+        mark,
+      )
       .toArray()[0];
-    const attempts = Number(prev?.attempts ?? 0) + 1;
+    const again = prev !== undefined && Number(prev.seq) === seq;
+    const attempts = again ? Number(prev.attempts) + 1 : 1;
     const parked = attempts >= PARK_AFTER_ATTEMPTS;
     const next = now + (parked ? PARKED_RETRY_MS : FLUSH_RETRY_MS * 2 ** (attempts - 1));
     // The error as KV worded it, bounded; it names no value, only the operation and status.
     const error = String(err instanceof Error ? err.message : err).slice(0, 300);
     this.sql.exec(
-      `INSERT INTO outbox_failed (mark, attempts, next_at, since, error) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (mark) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, error = excluded.error`,
+      `INSERT INTO outbox_failed (mark, seq, attempts, next_at, since, error) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (mark) DO UPDATE SET seq = excluded.seq, attempts = excluded.attempts,
+         next_at = excluded.next_at, error = excluded.error`,
       mark,
+      seq,
       attempts,
       next,
-      Number(prev?.since ?? now),
+      again ? Number(prev.since) : now,
       error,
     );
     const fields = { write: describeMark(mark), attempts: String(attempts), error };
@@ -392,7 +398,7 @@ export class Outbox {
 }
 
 /** What a status or a log line may say about a mark: lookup values (emails, IdP ids) are hashed. */
-export function describeMark(mark: string): string {
+function describeMark(mark: string): string {
   for (const prefix of ["email:", "idp:"]) {
     if (mark.startsWith(prefix)) return `${prefix}#${fnv64(mark.slice(prefix.length))}`;
   }
