@@ -80,11 +80,7 @@ export async function listFromSortKeys(
   p: Pagination,
   fetched: Map<string, string | null> = new Map(),
 ): Promise<ListResult> {
-  const missing = cursorKeys(p, source.key).filter((k) => !fetched.has(k));
-  if (missing.length) for (const [k, value] of await kv.getMany(missing)) fetched.set(k, value);
-  const q = resolveCursors(p, fetched, source.key);
-  const keys = [...sortKeys].sort();
-  return records(kv, cutPage({ keys, base: 0, total: keys.length }, q, idOfSortKey), source);
+  return records(kv, await pageOf(kv, sortKeys, source.key, p, fetched), source);
 }
 
 /**
@@ -149,12 +145,22 @@ export async function listFromMemory(
   p: Pagination,
   fetched: Map<string, string | null> = new Map(),
 ): Promise<ListResult> {
+  const page = await pageOf(kv, [...items.keys()], recordKey, p, fetched);
+  return { data: page.keys.map((k) => items.get(k) as string), metadata: page.metadata };
+}
+
+/** The page's sort keys out of a set known in full, with its cursors read (unless in `fetched`). */
+async function pageOf(
+  kv: KvReader,
+  sortKeys: readonly string[],
+  recordKey: (id: string) => string,
+  p: Pagination,
+  fetched: Map<string, string | null>,
+): Promise<Page> {
   const missing = cursorKeys(p, recordKey).filter((k) => !fetched.has(k));
   if (missing.length) for (const [k, value] of await kv.getMany(missing)) fetched.set(k, value);
-  const q = resolveCursors(p, fetched, recordKey);
-  const keys = [...items.keys()].sort();
-  const page = cutPage({ keys, base: 0, total: keys.length }, q, idOfSortKey);
-  return { data: page.keys.map((k) => items.get(k) as string), metadata: page.metadata };
+  const keys = [...sortKeys].sort();
+  return cutPage({ keys, base: 0, total: keys.length }, resolveCursors(p, fetched, recordKey), idOfSortKey);
 }
 
 /**

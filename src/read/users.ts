@@ -68,22 +68,10 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     if (pulling && !isHeld(fetched.get(marker))) return fromUpstream(q.directory);
     const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
     const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
-    if (!q.group)
-      return send(
-        await listFromSortKeys(
-          kv,
-          matching,
-          usersOf(() => q.directory),
-          q,
-          fetched,
-        ),
-      );
+    const source = usersOf(() => q.directory);
+    if (!q.group) return send(await listFromSortKeys(kv, matching, source, q, fetched));
     // Narrowed by group too: membership is in the records, so they are read first.
-    const items = await readRecords(
-      kv,
-      matching,
-      usersOf(() => q.directory),
-    );
+    const items = await readRecords(kv, matching, source);
     for (const [k, json] of items) {
       const groups = (JSON.parse(json) as { groups: { id: string }[] }).groups;
       if (!groups.some((g) => g.id === q.group)) items.delete(k);
