@@ -34,8 +34,24 @@ CREATE TABLE IF NOT EXISTS directories (
 CREATE INDEX IF NOT EXISTS directories_by_org ON directories (organization_id, sort_key);
 `;
 
-/** Case-insensitive form of a name, as people expect it in any script ("Straße" finds "STRASSE"). */
-export const foldCase = (s: string) => s.normalize("NFKC").toUpperCase().toLowerCase();
+/**
+ * Case-insensitive form of a name, as people expect it in any script ("Straße" finds
+ * "STRASSE"; SQLite's lower() folds ASCII only). Kept beside each name when it is written, so a
+ * search folds only its own text.
+ */
+const foldCase = (s: string) => s.normalize("NFKC").toUpperCase().toLowerCase();
+
+/** Adds the folded names to a registry stored before they existed (once). */
+function foldNames(storage: DurableObjectStorage) {
+  const sql = storage.sql;
+  const columns = sql.exec<{ name: string }>("PRAGMA table_info(directories)").toArray();
+  if (columns.some((c) => c.name === "name_folded")) return;
+  storage.transactionSync(() => {
+    sql.exec("ALTER TABLE directories ADD COLUMN name_folded TEXT NOT NULL DEFAULT ''");
+    for (const { id, name } of sql.exec<{ id: string; name: string }>("SELECT id, name FROM directories").toArray())
+      sql.exec("UPDATE directories SET name_folded = ? WHERE id = ?", foldCase(name), id);
+  });
+}
 
 /**
  * The directories across organizations (few), kept by one singleton object: each directory's
@@ -47,6 +63,7 @@ export class RegistryObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(SCHEMA);
+    foldNames(ctx.storage);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
   }
 
@@ -59,10 +76,12 @@ export class RegistryObject extends DurableObject<Env> {
       if (prev) this.outbox.mark(`org:${prev.organization_id}`);
       if (entry) {
         sql.exec(
-          "INSERT OR REPLACE INTO directories (id, organization_id, name, domain, sort_key) VALUES (?, ?, ?, ?, ?)",
+          `INSERT OR REPLACE INTO directories (id, organization_id, name, name_folded, domain, sort_key)
+           VALUES (?, ?, ?, ?, ?, ?)`,
           id,
           entry.organizationId,
           entry.name,
+          foldCase(entry.name),
           entry.domain,
           entry.sortKey,
         );
@@ -83,21 +102,19 @@ export class RegistryObject extends DurableObject<Env> {
       where.push("organization_id = ?");
       params.push(filter.organizationId);
     }
-
+    if (filter.search) {
+      where.push("instr(name_folded, ?) > 0");
+      params.push(foldCase(filter.search));
+    }
     if (filter.domain) {
       where.push("lower(domain) = lower(?)");
       params.push(filter.domain);
     }
     const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    const rows = this.ctx.storage.sql
-      .exec<{ sort_key: string; name: string }>(
-        `SELECT sort_key, name FROM directories ${clause} ORDER BY sort_key`,
-        ...params,
-      )
-      .toArray();
-    // Names are matched in JS: SQLite's lower() folds ASCII only, and "ÜNÏ" must find "ünï".
-    const needle = filter.search ? foldCase(filter.search) : null;
-    return rows.filter((r) => needle === null || foldCase(r.name).includes(needle)).map((r) => r.sort_key);
+    return this.ctx.storage.sql
+      .exec<{ sort_key: string }>(`SELECT sort_key FROM directories ${clause} ORDER BY sort_key`, ...params)
+      .toArray()
+      .map((r) => r.sort_key);
   }
 
   private meta(key: string): string | null {

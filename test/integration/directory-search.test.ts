@@ -1,4 +1,6 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { RegistryObject } from "../../src/registry/object";
 import { directory, event, iso, T0 } from "../support/events";
 import { applyAll, get, settle } from "../support/worker";
 
@@ -75,5 +77,24 @@ describe("GET /directories?search= past 100 matches", () => {
     expect(await found("ÜNÏ")).toEqual(["directory_01FOLD1"]);
     expect(await found("STRASSE")).toEqual(["directory_01FOLD2"]);
     expect(await found("σίσυφος")).toEqual(["directory_01FOLD3"]);
+  });
+
+  it("folds the names of a registry stored before folded names existed, once, when it starts", async () => {
+    const stub = env.REGISTRY.getByName("registry-before-folding");
+    const found = await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("ALTER TABLE directories DROP COLUMN name_folded");
+      sql.exec(
+        "INSERT INTO directories (id, organization_id, name, domain, sort_key) VALUES (?, ?, ?, ?, ?)",
+        "directory_01OLDROW",
+        "org_old",
+        "Ünïcode Straße",
+        null,
+        "000000000000001:directory_01OLDROW",
+      );
+      const restarted = new RegistryObject(state, env);
+      return restarted.search({ search: "STRASSE" });
+    });
+    expect(found).toEqual(["000000000000001:directory_01OLDROW"]);
   });
 });
