@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
-import { alarmFired, type FlushReport, Outbox, scheduleAlarm } from "../kv/outbox";
+import { alarmFired, scheduleAlarm } from "../kv/alarm";
+import { KvBudget } from "../kv/budget";
+import { type FlushReport, Outbox } from "../kv/outbox";
 import type { RegistryEntry } from "../registry/object";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
@@ -257,13 +259,17 @@ export class DirectoryObject extends DurableObject<Env> {
   override async alarm() {
     alarmFired(this.ctx.storage);
     const started = Date.now();
-    await this.flushKv(started);
+    // Every flush of this invocation draws from one KV budget (1,000 operations per invocation);
+    // once it is spent, the next alarm, at once, carries on with a fresh one.
+    const budget = new KvBudget();
+    await this.flushKv(started, budget);
     const directoryId = this.store.getMeta("directory_id");
     const upstream = this.upstream();
     if (!directoryId || !upstream) return;
-    while (Date.now() - started < ALARM_BUDGET_MS) {
-      const next = await this.flushingWhile(this.crawler.step(directoryId, upstream, Date.now() + CRAWL_SLICE_MS));
-      await this.flushKv(Date.now());
+    while (Date.now() - started < ALARM_BUDGET_MS && budget.left > 0) {
+      const step = this.crawler.step(directoryId, upstream, Date.now() + CRAWL_SLICE_MS);
+      const next = await this.flushingWhile(step, budget);
+      await this.flushKv(Date.now(), budget);
       if (next === null) return;
       if (next > Date.now()) {
         await scheduleAlarm(this.ctx.storage, next);
@@ -280,7 +286,7 @@ export class DirectoryObject extends DurableObject<Env> {
    * the outbox, and a crawl page commits in one synchronous transaction, so the two never
    * see each other half done.
    */
-  private async flushingWhile<T>(work: Promise<T>): Promise<T> {
+  private async flushingWhile<T>(work: Promise<T>, budget: KvBudget): Promise<T> {
     let settled = false;
     const done = work.then(
       () => {
@@ -294,16 +300,17 @@ export class DirectoryObject extends DurableObject<Env> {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([done, new Promise((r) => (timer = setTimeout(r, FLUSH_WHILE_CRAWLING_MS)))]);
       clearTimeout(timer);
-      if (!settled && this.outbox.pending() > 0) await this.flushKv(Date.now());
+      if (!settled && this.outbox.pending() > 0 && budget.left > 0) await this.flushKv(Date.now(), budget);
     }
     return work;
   }
 
   /**
    * Writes due KV changes as of `now` (the alarm passes the real time; tests pass a simulated
-   * one instead of sleeping) and schedules the next flush if anything is left.
+   * one instead of sleeping) and schedules the next flush if anything is left. `budget`: the
+   * KV operations the invocation has left (a call on its own is an invocation of its own).
    */
-  async flushKv(now: number): Promise<FlushReport> {
+  async flushKv(now: number, budget = new KvBudget()): Promise<FlushReport> {
     const directoryId = this.store.getMeta("directory_id");
     if (!directoryId) return { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
     this.store.forgetSeenBefore(now - SEEN_RETENTION_MS);
@@ -314,6 +321,7 @@ export class DirectoryObject extends DurableObject<Env> {
       (mark) => kvKeyOf(directoryId, mark as DirtyKey),
       (mark) => materialize(this.store, directoryId, mark as DirtyKey, held, () => this.notifyRegistry(directoryId)),
       { directoryId },
+      budget,
     );
     this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
     return report;

@@ -5,8 +5,12 @@ import { applyEvent } from "../../src/directory/apply";
 import type { DirtyKey } from "../../src/directory/model";
 import { materialize } from "../../src/directory/projection";
 import { SqliteStore } from "../../src/directory/sqlite-store";
+import { scheduleAlarm } from "../../src/kv/alarm";
+import { KvBudget } from "../../src/kv/budget";
+import { CHUNK_GRACE_MS } from "../../src/kv/index-writer";
 import { kvKeys } from "../../src/kv/keys";
-import { CHUNK_GRACE_MS, type KvWrite, Outbox, SAME_KEY_INTERVAL_MS, scheduleAlarm } from "../../src/kv/outbox";
+import { SAME_KEY_INTERVAL_MS } from "../../src/kv/ledger";
+import { type KvWrite, Outbox } from "../../src/kv/outbox";
 import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
 import { applyAll, deliver, deliverAll, forgetReads, get, json, settle } from "../support/worker";
 
@@ -427,6 +431,48 @@ describe("outbox", () => {
       expect(done.pending).toBe(0);
       expect(await env.CACHE.get(keyOf("bad"))).toBe(`bad@${version}`);
       expect(outbox.failures()).toEqual({ retrying: 0, parked: 0, oldest: [] });
+    });
+  });
+
+  it("keeps each invocation under KV's 1,000 operations, however big the indexes, and resumes them", async () => {
+    const stub = env.DIRECTORY.getByName("outbox-budget");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const clock = { now: Date.now() };
+      const { kv, log } = recordingKv(clock);
+      const outbox = new Outbox(state.storage.sql, kv);
+      // 30 indexes of 15,000 entries (about 45 chunks each): one parallel batch of them alone
+      // would take more than 1,000 operations, as would the two flushes of one alarm.
+      const sortKeys = (i: number) =>
+        Array.from({ length: 15_000 }, (_, j) => `${String(j).padStart(15, "0")}:i${i}u${j}`);
+      const marks = Array.from({ length: 30 }, (_, i) => `idx${i}`);
+      for (const m of marks) outbox.mark(m);
+      const keyOf = (m: string) => `test:budget:${m}`;
+      const write = (m: string): KvWrite => ({ kind: "index", key: keyOf(m), sortKeys: sortKeys(Number(m.slice(3))) });
+
+      let invocations = 0;
+      let pending = marks.length;
+      while (pending > 0) {
+        invocations += 1;
+        expect(invocations).toBeLessThan(10);
+        const before = log.length;
+        // As an alarm runs them: two flushes sharing the invocation's budget.
+        const budget = new KvBudget();
+        await outbox.flush(clock.now, keyOf, write, budget);
+        const report = await outbox.flush(clock.now, keyOf, write, budget);
+        expect(log.length - before).toBeLessThanOrEqual(1000);
+        pending = report.pending;
+        if (pending > 0) expect(report.next).toBe(clock.now);
+        clock.now += 1;
+      }
+      expect(invocations).toBeGreaterThan(1);
+      // Every index whole: its manifest names chunks holding exactly its entries, none written twice.
+      for (const m of marks) {
+        const manifest = JSON.parse((await env.CACHE.get(keyOf(m))) as string) as { n: number; c: [string][] };
+        const chunks = await Promise.all(manifest.c.map(([h]) => env.CACHE.get(kvKeys.chunk(keyOf(m), h), "json")));
+        expect((chunks as string[][]).flat()).toEqual(sortKeys(Number(m.slice(3))));
+      }
+      const chunkPuts = log.filter((l) => l.key.includes(":chunk:")).map((l) => l.key);
+      expect(new Set(chunkPuts).size).toBe(chunkPuts.length);
     });
   });
 
