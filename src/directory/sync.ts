@@ -3,7 +3,7 @@ import { log } from "../log";
 import type { DsyncEvent } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
 import type { BrakeDecision, SweepBrake, SyncStatus } from "../schemas/ops";
-import { UpstreamError, type WorkOSClient } from "../upstream/client";
+import { type InvalidRecord, UpstreamError, UpstreamShapeError, type WorkOSClient } from "../upstream/client";
 import { pulled, userOf } from "./pulled";
 import type { SqliteStore } from "./sqlite-store";
 
@@ -41,11 +41,14 @@ const initial = (): SyncStatus => ({
   lastErrorAt: null,
   failures: 0,
   restarts: 0,
+  invalid: { records: 0, unidentified: 0 },
   held: false,
   brake: null,
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const idsOf = (invalid: InvalidRecord[]) => invalid.flatMap((r) => (r.id === null ? [] : [r.id]));
+const NO_REMOVALS: Removals = { users: [], groups: [], edges: [] };
 
 /**
  * The crawl of one directory (backfill and reconcile are the same crawl): directory, groups,
@@ -121,7 +124,11 @@ export class Crawler {
       } catch (err) {
         if (this.permanent(s, err)) continue;
         const failures = s.failures + 1;
-        const gone = err instanceof UpstreamError && err.status === 404;
+        // The directory gone at WorkOS, or its record unreadable (nothing to crawl under): failed,
+        // until a read (every GONE_RETRY_MS) or an admin starts it again.
+        const gone =
+          (err instanceof UpstreamError && err.status === 404) ||
+          (err instanceof UpstreamShapeError && s.phase === "directory");
         this.save({
           ...this.status(),
           state: gone ? "failed" : "running",
@@ -194,11 +201,8 @@ export class Crawler {
           s,
           page.data.map((g) => pulled.group(g, src(at))),
           (n) => {
-            this.store.markSeen(
-              "dir_groups",
-              page.data.map((g) => g.id),
-              gen,
-            );
+            this.store.markSeen("dir_groups", [...page.data.map((g) => g.id), ...idsOf(page.invalid)], gen);
+            this.setAside(n, "group", page.invalid);
             n.counts.groups += page.data.length;
             n.cursor = page.list_metadata.after;
             if (!n.cursor) n.phase = "users";
@@ -214,11 +218,8 @@ export class Crawler {
           s,
           users.map((u) => pulled.user(u, src(at))),
           (n) => {
-            this.store.markSeen(
-              "dir_users",
-              users.map((u) => u.id),
-              gen,
-            );
+            this.store.markSeen("dir_users", [...users.map((u) => u.id), ...idsOf(page.invalid)], gen);
+            this.setAside(n, "user", page.invalid);
             n.counts.users += users.length;
             n.cursor = page.list_metadata.after;
             if (!n.cursor) {
@@ -249,11 +250,8 @@ export class Crawler {
           s,
           users.map((u) => pulled.member(u, group as DirectoryGroup, src(at))),
           (n) => {
-            this.store.markMembersSeen(
-              groupId,
-              users.map((u) => u.id),
-              gen,
-            );
+            this.store.markMembersSeen(groupId, [...users.map((u) => u.id), ...idsOf(page.invalid)], gen);
+            this.setAside(n, "member", page.invalid);
             n.counts.memberships += users.length;
             n.cursor = page.list_metadata.after;
             if (!n.cursor) {
@@ -265,7 +263,8 @@ export class Crawler {
         return;
       }
       case "sweep": {
-        const removals = this.removals(s);
+        // A record set aside without a readable id could be any of those unseen: remove none.
+        const removals = s.invalid.unidentified > 0 ? NO_REMOVALS : this.removals(s);
         const brake = this.brakeFor(s, removals);
         if (brake) this.hold(directoryId, s, brake);
         else this.sweep(s, removals, null);
@@ -287,7 +286,7 @@ export class Crawler {
     if (generation !== undefined && generation !== s.generation) return null;
     const decided: SweepBrake = { ...s.brake, decision, decidedAt: iso(Date.now()) };
     // Recomputed now: what changed or was deleted meanwhile has left the set, so it only shrinks.
-    const removals: Removals = decision === "apply" ? this.removals(s) : { users: [], groups: [], edges: [] };
+    const removals = decision === "apply" ? this.removals(s) : NO_REMOVALS;
     this.sweep(s, removals, decided);
     log.info("reconcile sweep decided", {
       directoryId,
@@ -363,6 +362,27 @@ export class Crawler {
         n.held = true;
         this.onHeld();
       }
+    });
+  }
+
+  /**
+   * Records WorkOS sent in a shape the cache cannot read: the crawl goes on without them, each
+   * marked seen (the cached copy, if any, stays as it was: a record is never removed for being
+   * unreadable), counted in the status and named in lastError for an operator to look into.
+   */
+  private setAside(n: SyncStatus, what: "user" | "group" | "member", invalid: InvalidRecord[]) {
+    if (invalid.length === 0) return;
+    const unidentified = invalid.filter((r) => r.id === null).length;
+    n.invalid = { records: n.invalid.records + invalid.length, unidentified: n.invalid.unidentified + unidentified };
+    const first = invalid[0] as InvalidRecord;
+    n.lastError = `WorkOS sent ${invalid.length} ${what} record(s) the cache cannot read, set aside: ${first.id ?? "(no id)"} (${first.problem})`;
+    n.lastErrorAt = iso(Date.now());
+    log.warn("crawl set aside records it cannot read", {
+      what,
+      generation: String(n.generation),
+      records: String(invalid.length),
+      first: first.id ?? "(no id)",
+      problem: first.problem,
     });
   }
 

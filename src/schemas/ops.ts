@@ -56,6 +56,11 @@ export const SyncStatus = v.object({
   failures: v.number(),
   /** Generations started in a row because WorkOS refused the crawl's cursor (422). */
   restarts: v.number(),
+  /**
+   * Records of this generation WorkOS sent in a shape the cache cannot read, set aside (kept as
+   * cached); `unidentified`: of them, those without a readable id (the sweep then removes nothing).
+   */
+  invalid: v.object({ records: v.number(), unidentified: v.number() }),
   /** Whether the cache has held this directory fully at least once (lists are served from KV). */
   held: v.boolean(),
   /** This generation's braked sweep (pending while `state` is `braked`), or null. */

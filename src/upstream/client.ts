@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { Directory } from "../schemas/directory";
 import { EventEnvelope } from "../schemas/events";
 import { DirectoryGroup } from "../schemas/group";
-import { ListEnvelope } from "../schemas/list";
+import { ListEnvelope, ListMetadata } from "../schemas/list";
 import { DirectoryUserRecord, DirectoryUserWithGroups } from "../schemas/user";
 
 /** Statuses WorkOS (and the SDKs) treat as transient. */
@@ -19,6 +19,28 @@ export class UpstreamError extends Error {
     super(message);
   }
 }
+
+/** WorkOS answered, but not in the shape the cache reads (502: the upstream is at fault). */
+export class UpstreamShapeError extends UpstreamError {
+  constructor(path: string, issues: readonly v.BaseIssue<unknown>[]) {
+    super(502, null, `WorkOS answered ${path} with an unexpected shape (${shapeProblems(issues)})`);
+  }
+}
+
+/** A record of a page that does not fit its schema: its id when it has a readable one. */
+export interface InvalidRecord {
+  id: string | null;
+  problem: string;
+}
+
+/** A page whose records were checked one by one: those that fit, and those set aside. */
+export interface Page<T> {
+  data: T[];
+  invalid: InvalidRecord[];
+  list_metadata: ListMetadata;
+}
+
+const LoosePage = v.object({ object: v.literal("list"), data: v.array(v.unknown()), list_metadata: ListMetadata });
 
 export interface ClientOptions {
   apiKey: string;
@@ -67,8 +89,9 @@ export class WorkOSClient {
   getDirectoryGroup = (directoryId: string, id: string) =>
     this.get(`${scopedPath(directoryId, "groups")}/${encodeURIComponent(id)}`, {}, DirectoryGroup);
   listDirectories = (q: Query) => this.get("/directories", q, DirectoryList);
-  listUsers = (q: Query) => this.get("/directory_users", q, UserList);
-  listGroups = (q: Query) => this.get("/directory_groups", q, GroupList);
+  /** Pages for a crawl: one record WorkOS sends in a shape the cache cannot read never stops it. */
+  listUsers = (q: Query) => this.page("/directory_users", q, DirectoryUserWithGroups);
+  listGroups = (q: Query) => this.page("/directory_groups", q, DirectoryGroup);
   listEvents = (q: Query) => this.get("/events", q, EventList);
 
   /** DELETE /directories/{id}; returns the upstream status (any 2xx). */
@@ -79,11 +102,20 @@ export class WorkOSClient {
   async get<S extends v.GenericSchema>(path: string, query: Query, schema: S): Promise<v.InferOutput<S>> {
     const { body } = await this.send("GET", path, query);
     const parsed = v.safeParse(schema, body);
-    if (!parsed.success) {
-      const where = parsed.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`);
-      throw new UpstreamError(502, null, `WorkOS answered ${path} with an unexpected shape (${where.join("; ")})`);
-    }
+    if (!parsed.success) throw new UpstreamShapeError(path, parsed.issues);
     return parsed.output;
+  }
+
+  /** A list page whose envelope must fit, and each record is checked on its own. */
+  async page<S extends v.GenericSchema>(path: string, query: Query, item: S): Promise<Page<v.InferOutput<S>>> {
+    const envelope = await this.get(path, query, LoosePage);
+    const page: Page<v.InferOutput<S>> = { data: [], invalid: [], list_metadata: envelope.list_metadata };
+    for (const record of envelope.data) {
+      const parsed = v.safeParse(item, record);
+      if (parsed.success) page.data.push(parsed.output);
+      else page.invalid.push({ id: idOf(record), problem: shapeProblems(parsed.issues) });
+    }
+    return page;
   }
 
   private async send(method: string, path: string, query: Query): Promise<{ status: number; body: unknown }> {
@@ -144,6 +176,18 @@ async function readBody(res: Response): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+/** Where a value failed its schema, by path only (never the values: they may be personal data). */
+const shapeProblems = (issues: readonly v.BaseIssue<unknown>[]) =>
+  issues
+    .slice(0, 3)
+    .map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.type}${i.expected ? ` (expected ${i.expected})` : ""}`)
+    .join("; ");
+
+function idOf(record: unknown): string | null {
+  const id = (record as { id?: unknown } | null)?.id;
+  return typeof id === "string" && id.length > 0 && id.length <= 200 ? id : null;
 }
 
 const errorName = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
