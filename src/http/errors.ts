@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type * as v from "valibot";
 import { log } from "../log";
+import { InvalidCursor, NotFound, ReadError, Unavailable, UpstreamRefused } from "../read/errors";
 import type { ErrorBody } from "../schemas/errors";
 
 /** The one error type routes throw; rendered as WorkOS's `{ message, code }` envelope. */
@@ -22,8 +23,21 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) =>
-  new ApiError(404, "entity_not_found", `${what} not found: '${id}'.`, { entity_id: id });
+/** A read model's error in WorkOS's envelope, with its status (see read/errors.ts). */
+function fromReadError(err: ReadError): ApiError {
+  if (err instanceof NotFound) return new ApiError(404, "entity_not_found", err.message, { entity_id: err.id });
+  if (err instanceof InvalidCursor)
+    return new ApiError(422, "invalid_request_parameters", err.message, {
+      errors: [{ field: err.which, code: "invalid_cursor" }],
+    });
+  if (err instanceof UpstreamRefused) return new ApiError(err.status, err.code, err.message, err.extra);
+  if (err instanceof Unavailable) {
+    const headers: Record<string, string> =
+      err.retryAfterSeconds === undefined ? {} : { "Retry-After": String(err.retryAfterSeconds) };
+    return new ApiError(503, err.code, err.message, {}, headers);
+  }
+  return new ApiError(500, "server_error", "Internal Server Error");
+}
 
 /** 422 for bad query parameters, listing each field and what is wrong with it. */
 export function invalidParameters(issues: readonly v.BaseIssue<unknown>[]): ApiError {
@@ -36,6 +50,7 @@ export function invalidParameters(issues: readonly v.BaseIssue<unknown>[]): ApiE
 }
 
 export function errorResponse(c: Context, err: Error): Response {
+  if (err instanceof ReadError) err = fromReadError(err);
   if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;

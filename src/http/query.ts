@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { fnv64 } from "../kv/keys";
 import type { Answer } from "../read/memory-tier";
+import type { Served } from "../read/records";
 import { invalidParameters } from "./errors";
 
 /** Parses the query string with a valibot schema; bad parameters are a 422 naming each field. */
@@ -25,6 +26,9 @@ export function sendJson(c: Context<AppEnv>, body: string, from: "kv" | "upstrea
   if (from === "kv") c.set("answer", answer);
   return answerWith(c, answer);
 }
+
+/** A read model's answer (see read/records.ts `Served`). */
+export const send = (c: Context<AppEnv>, served: Served): Response => sendJson(c, served.body, served.from);
 
 export function answerWith(c: Context, { body, etag }: Answer): Response {
   const headers = { "Content-Type": "application/json", ETag: etag, "Cache-Control": "private, no-cache" };

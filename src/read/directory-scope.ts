@@ -1,5 +1,5 @@
-import { notFound } from "../http/errors";
 import { kvKeys } from "../kv/keys";
+import { NotFound } from "./errors";
 import { isServable } from "./records";
 
 /**
@@ -28,7 +28,7 @@ export function directoryKnown(route: Route) {
       return "ok" as const;
     },
     orNotFound: () => {
-      if (!known) throw notFound("Directory", route.directoryId);
+      if (!known) throw new NotFound("Directory", route.directoryId);
     },
   };
 }

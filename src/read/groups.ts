@@ -1,15 +1,15 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { sortKeyOf } from "../directory/model";
-import { sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import type { DirectoryGroup } from "../schemas/group";
 import type { Pagination } from "../schemas/list";
 import { GroupList, scopedPath } from "../upstream/client";
+import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "./lists";
-import { listFromUpstream, recordOrReadThrough } from "./read-through";
-import { isServable } from "./records";
+import { fromKv, fromUpstream, isServable, type Served } from "./records";
+import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
 /**
@@ -18,15 +18,15 @@ import { recordsOfDirectory } from "./writer-records";
  */
 export type GroupListQuery = Pagination & { directory?: string; user?: string };
 
-export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: Route): Promise<Response> {
+export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: Route): Promise<Served> {
   const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
-  const fromUpstream = async (directoryId?: string) => {
+  const upstream = async (directoryId?: string) => {
     const [path, query] = route.scoped
       ? [scopedPath(route.directoryId, "groups"), { ...q, directory: undefined }]
       : ["/directory_groups", q];
     const sync = directoryId ? syncOf(directoryId, route) : undefined;
-    return sendJson(c, JSON.stringify(await listFromUpstream(c, path, query, GroupList, sync)), "upstream");
+    return fromUpstream(await listFromUpstream(c, path, query, GroupList, sync));
   };
 
   if (q.user) {
@@ -35,15 +35,14 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     const userKey = kvKeys.user(q.user);
     const fetched = await kv.getMany([userKey, ...cursorKeys(q, kvKeys.group)]);
     const user = fetched.get(userKey);
-    if (!isServable(user)) return pulling && !user ? fromUpstream(q.directory) : sendJson(c, listBody(emptyList()));
+    if (!isServable(user)) return pulling && !user ? upstream(q.directory) : fromKv(listBody(emptyList()));
     const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
-    if (pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id))))
-      return fromUpstream(parsed.directory_id);
+    if (pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id)))) return upstream(parsed.directory_id);
     const items = new Map<string, string>();
     for (const g of parsed.groups) {
       if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
     }
-    return sendJson(c, listBody(await listFromMemory(kv, items, kvKeys.group, q, fetched)));
+    return fromKv(listBody(await listFromMemory(kv, items, kvKeys.group, q, fetched)));
   }
   const directory = q.directory as string;
   const known = directoryKnown(route);
@@ -55,13 +54,13 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     known.keys,
     known.check,
   );
-  if (page) return sendJson(c, listBody(page));
-  if (pulling) return fromUpstream(directory);
+  if (page) return fromKv(listBody(page));
+  if (pulling) return upstream(directory);
   known.orNotFound();
-  return sendJson(c, listBody(emptyList()));
+  return fromKv(listBody(emptyList()));
 }
 
-export function getGroup(c: Context<AppEnv>, id: string, route: Route): Promise<Response> {
+export function getGroup(c: Context<AppEnv>, id: string, route: Route): Promise<Served> {
   const kind = { what: "Directory Group", path: "directory_groups" } as const;
   if (!route.scoped)
     return recordOrReadThrough(c, kvKeys.group(id), kind, id, (client) => client.getGroup(id), "groups");

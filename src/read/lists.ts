@@ -1,9 +1,9 @@
 import { idOfSortKey } from "../directory/model";
-import { ApiError } from "../http/errors";
 import { chunkBase, type Manifest, planWindow } from "../kv/chunks";
 import { kvKeys } from "../kv/keys";
 import { log } from "../log";
 import type { Pagination } from "../schemas/list";
+import { InvalidCursor, Unavailable } from "./errors";
 import type { KvReader } from "./kv-reader";
 import { cutPage, type Page, type PageQuery, pageTake, type Window } from "./pagination";
 import { isServable, sortKeyOfStored } from "./records";
@@ -32,16 +32,6 @@ export function listBody(result: ListResult): string {
 
 export const emptyList = (): ListResult => ({ data: [], metadata: { before: null, after: null } });
 
-const invalidCursor = (which: string, id: string) =>
-  new ApiError(
-    422,
-    "invalid_request_parameters",
-    `Validation failed: ${which} '${id}' is not an object of this list.`,
-    {
-      errors: [{ field: which, code: "invalid_cursor" }],
-    },
-  );
-
 /** Turns cursor ids into sort keys, using records fetched alongside the first read. */
 function resolveCursors(
   p: Pagination,
@@ -54,7 +44,7 @@ function resolveCursors(
     if (id === undefined) continue;
     const stored = fetched.get(recordKey(id));
     const sortKey = stored ? sortKeyOfStored(stored) : null;
-    if (!sortKey || idOfSortKey(sortKey) !== id) throw invalidCursor(which, id);
+    if (!sortKey || idOfSortKey(sortKey) !== id) throw new InvalidCursor(which, id);
     q[which] = sortKey;
   }
   return q;
@@ -116,14 +106,7 @@ export async function listFromIndex(
     const body = chunks.get(key);
     // A manifest newer than its chunks in this location (KV is eventually consistent): say so
     // rather than serve a page with a hole in it.
-    if (!body)
-      throw new ApiError(
-        503,
-        "index_unavailable",
-        "The list index is being updated; retry shortly.",
-        {},
-        { "Retry-After": "1" },
-      );
+    if (!body) throw new Unavailable("index_unavailable", "The list index is being updated; retry shortly.", 1);
     for (const k of JSON.parse(body) as string[]) keys.push(k);
   }
   const window: Window = { keys, base: chunkBase(manifest, from), total: manifest.n };

@@ -16,3 +16,12 @@ export function sortKeyOfStored(value: string): string | null {
     return null;
   }
 }
+
+/** A read's answer: the JSON to send, and where it came from (KV answers may be kept hot; WorkOS's are not). */
+export interface Served {
+  body: string;
+  from: "kv" | "upstream";
+}
+
+export const fromKv = (body: string): Served => ({ body, from: "kv" });
+export const fromUpstream = (value: unknown): Served => ({ body: JSON.stringify(value), from: "upstream" });

@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { emailKey } from "../directory/model";
-import { sendJson } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import type { Pagination } from "../schemas/list";
 import { scopedPath, UserList, UserRecordList } from "../upstream/client";
+import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import {
   cursorKeys,
@@ -17,7 +17,8 @@ import {
   listFromSortKeys,
   readRecords,
 } from "./lists";
-import { listFromUpstream, recordOrReadThrough } from "./read-through";
+import { fromKv, fromUpstream, type Served } from "./records";
+import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
 /**
@@ -36,14 +37,14 @@ export function withoutGroups(json: string): string {
 const directoryOf = (json: string | null | undefined) =>
   json ? (JSON.parse(json) as { directory_id?: string }).directory_id : undefined;
 
-export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Route): Promise<Response> {
+export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Route): Promise<Served> {
   const kv = c.get("kv");
   const usersOf = (directoryId: () => string | undefined) => recordsOfDirectory(c.env, "user", directoryId);
   const pulling = c.get("config").upstream !== undefined;
   const send = (page: ListResult) =>
-    sendJson(c, listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
+    fromKv(listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
   // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
-  const fromUpstream = async (directoryId?: string) => {
+  const upstream = async (directoryId?: string) => {
     const sync = directoryId ? syncOf(directoryId, route) : undefined;
     const body = route.scoped
       ? await listFromUpstream(
@@ -54,7 +55,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
           sync,
         )
       : await listFromUpstream(c, "/directory_users", q, UserList, sync);
-    return sendJson(c, JSON.stringify(body), "upstream");
+    return fromUpstream(body);
   };
 
   if (q.directory && (q.email || q.idp_id)) {
@@ -65,7 +66,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       q.idp_id ? kvKeys.usersByIdp(q.directory, q.idp_id) : null,
     ].filter((k): k is string => k !== null);
     const fetched = await kv.getMany([...lookups, ...(pulling ? [marker] : []), ...cursorKeys(q, kvKeys.user)]);
-    if (pulling && !isHeld(fetched.get(marker))) return fromUpstream(q.directory);
+    if (pulling && !isHeld(fetched.get(marker))) return upstream(q.directory);
     const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
     const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
     const source = usersOf(() => q.directory);
@@ -93,7 +94,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       },
     );
     if (page) return send(page);
-    return pulling ? fromUpstream(directoryId ?? q.directory) : send(emptyList());
+    return pulling ? upstream(directoryId ?? q.directory) : send(emptyList());
   }
   const directory = q.directory as string;
   const known = directoryKnown(route);
@@ -106,12 +107,12 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     known.check,
   );
   if (page) return send(page);
-  if (pulling) return fromUpstream(directory);
+  if (pulling) return upstream(directory);
   known.orNotFound();
   return send(emptyList());
 }
 
-export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<Response> {
+export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<Served> {
   const kind = { what: "Directory User", path: "directory_users" } as const;
   if (!route.scoped) {
     // A user with `groups` is complete only once its directory is held (all memberships

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { requireAdminKey } from "../http/auth";
-import { ApiError, invalidParameters, notFound } from "../http/errors";
+import { ApiError, invalidParameters } from "../http/errors";
+import { NotFound } from "../read/errors";
 import { BrakeRequest, type DirectoryStatus } from "../schemas/ops";
 
 /** Operator endpoints: directory sync on demand and its progress, reconcile, Events API catch-up. */
@@ -43,7 +44,7 @@ admin.post("/directories/:id/sync", async (c) => {
       throw new ApiError(503, "upstream_unavailable", "WorkOS could not be reached to look the directory up.");
     });
   // A directory WorkOS does not know gets no crawl (and no object holding one).
-  if (!status) throw notFound("Directory", id);
+  if (!status) throw new NotFound("Directory", id);
   return c.json(status, 202);
 });
 

@@ -2,12 +2,15 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireAdminKey, requireApiKey } from "../http/auth";
-import { ApiError, notFound } from "../http/errors";
-import { parseQuery, sendJson } from "../http/query";
+import { ApiError } from "../http/errors";
+import { parseQuery, send } from "../http/query";
 import { kvKeys } from "../kv/keys";
+import { NotFound } from "../read/errors";
 import { emptyList, isHeld, listBody, listFromIndex, listFromSortKeys } from "../read/lists";
-import { listFromUpstream, readClient, readThroughDirectory, relay } from "../read/read-through";
-import { isServable } from "../read/records";
+import { readThroughDirectory } from "../read/read-through";
+import { fromKv, fromUpstream, isServable } from "../read/records";
+import { listFromUpstream } from "../read/upstream-lists";
+import { readClient, relay } from "../read/workos-reads";
 import { directoryList } from "../read/writer-records";
 import { Directory } from "../schemas/directory";
 import { DirectoriesQuery } from "../schemas/list";
@@ -22,21 +25,20 @@ directories.get("/", requireApiKey, cachedAnswers, async (c) => {
   const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   // Until a complete listing of WorkOS's directories has been taken, WorkOS answers.
-  const fromUpstream = async () =>
-    sendJson(c, JSON.stringify(await listFromUpstream(c, "/directories", q, DirectoryList)), "upstream");
+  const upstream = async () => send(c, fromUpstream(await listFromUpstream(c, "/directories", q, DirectoryList)));
   if (q.search || q.domain) {
-    if (pulling && !isHeld(await kv.get(REGISTRY_MARKER))) return fromUpstream();
+    if (pulling && !isHeld(await kv.get(REGISTRY_MARKER))) return upstream();
     // Name search and domain have no KV index: the registry answers them from SQLite.
     const registry = c.env.REGISTRY.getByName("registry");
     const sortKeys = await registry.search({ organizationId: q.organization_id, search: q.search, domain: q.domain });
-    return sendJson(c, listBody(await listFromSortKeys(kv, sortKeys, directoryList(c.env), q)));
+    return send(c, fromKv(listBody(await listFromSortKeys(kv, sortKeys, directoryList(c.env), q))));
   }
   const index = q.organization_id ? kvKeys.organizationDirectories(q.organization_id) : kvKeys.directories();
   const page = await listFromIndex(kv, index, directoryList(c.env), q, pulling ? [REGISTRY_MARKER] : [], (read) =>
     pulling && !isHeld(read.get(REGISTRY_MARKER)) ? "absent" : "ok",
   );
-  if (page) return sendJson(c, listBody(page));
-  return pulling ? fromUpstream() : sendJson(c, listBody(emptyList()));
+  if (page) return send(c, fromKv(listBody(page)));
+  return pulling ? upstream() : send(c, fromKv(listBody(emptyList())));
 });
 
 directories.get("/:id", requireApiKey, cachedAnswers, async (c) => {
@@ -46,21 +48,14 @@ directories.get("/:id", requireApiKey, cachedAnswers, async (c) => {
   const read = await c.get("kv").getMany(pulling ? [key, kvKeys.syncMarker(id)] : [key]);
   const value = read.get(key);
   if (isServable(value)) {
-    if (!pulling || isHeld(read.get(kvKeys.syncMarker(id)))) return sendJson(c, value);
+    if (!pulling || isHeld(read.get(kvKeys.syncMarker(id)))) return send(c, fromKv(value));
     // Held only in part: its counts come from WorkOS until the backfill completes.
-    return sendJson(
-      c,
-      JSON.stringify(
-        await listFromUpstream(c, `/directories/${encodeURIComponent(id)}`, {}, Directory, {
-          directoryId: id,
-          whenUnknown: "not_found",
-        }),
-      ),
-      "upstream",
-    );
+    const path = `/directories/${encodeURIComponent(id)}`;
+    const sync = { directoryId: id, whenUnknown: "not_found" } as const;
+    return send(c, fromUpstream(await listFromUpstream(c, path, {}, Directory, sync)));
   }
-  if (value) throw notFound("Directory", id);
-  return sendJson(c, JSON.stringify(await readThroughDirectory(c, id)), "upstream");
+  if (value) throw new NotFound("Directory", id);
+  return send(c, fromUpstream(await readThroughDirectory(c, id)));
 });
 
 /** Forwarded to WorkOS; on success the directory leaves the cache and WorkOS's status is relayed. */

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery } from "../http/query";
+import { parseQuery, send } from "../http/query";
 import { scopedTo } from "../read/directory-scope";
 import { getGroup, listGroups } from "../read/groups";
 import { DirectoryGroupsQuery } from "../schemas/list";
@@ -11,12 +11,12 @@ import { DirectoryGroupsQuery } from "../schemas/list";
 export const directoryGroups = new Hono<AppEnv>();
 directoryGroups.use(requireApiKey, cachedAnswers);
 
-directoryGroups.get("/", (c) => {
+directoryGroups.get("/", async (c) => {
   const directoryId = c.req.param("directoryId") as string;
   const q = parseQuery(c, DirectoryGroupsQuery);
-  return listGroups(c, { ...q, directory: directoryId }, scopedTo(directoryId));
+  return send(c, await listGroups(c, { ...q, directory: directoryId }, scopedTo(directoryId)));
 });
 
-directoryGroups.get("/:groupId", (c) =>
-  getGroup(c, c.req.param("groupId"), scopedTo(c.req.param("directoryId") as string)),
+directoryGroups.get("/:groupId", async (c) =>
+  send(c, await getGroup(c, c.req.param("groupId"), scopedTo(c.req.param("directoryId") as string))),
 );

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery } from "../http/query";
+import { parseQuery, send } from "../http/query";
 import { scopedTo } from "../read/directory-scope";
 import { getUser, listUsers } from "../read/users";
 import { DirectoryUsersQuery } from "../schemas/list";
@@ -14,12 +14,12 @@ import { DirectoryUsersQuery } from "../schemas/list";
 export const directoryUsers = new Hono<AppEnv>();
 directoryUsers.use(requireApiKey, cachedAnswers);
 
-directoryUsers.get("/", (c) => {
+directoryUsers.get("/", async (c) => {
   const directoryId = c.req.param("directoryId") as string;
   const q = parseQuery(c, DirectoryUsersQuery);
-  return listUsers(c, { ...q, directory: directoryId }, scopedTo(directoryId));
+  return send(c, await listUsers(c, { ...q, directory: directoryId }, scopedTo(directoryId)));
 });
 
-directoryUsers.get("/:userId", (c) =>
-  getUser(c, c.req.param("userId"), scopedTo(c.req.param("directoryId") as string)),
+directoryUsers.get("/:userId", async (c) =>
+  send(c, await getUser(c, c.req.param("userId"), scopedTo(c.req.param("directoryId") as string))),
 );

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery } from "../http/query";
+import { parseQuery, send } from "../http/query";
 import { FLAT } from "../read/directory-scope";
 import { getGroup, listGroups } from "../read/groups";
 import { GroupsQuery } from "../schemas/list";
@@ -12,10 +12,10 @@ import { scopeRequired } from "./scope";
 export const groups = new Hono<AppEnv>();
 groups.use(requireApiKey, cachedAnswers);
 
-groups.get("/", (c) => {
+groups.get("/", async (c) => {
   const q = parseQuery(c, GroupsQuery);
   if (!q.directory && !q.user) throw scopeRequired("directory", "user");
-  return listGroups(c, q, FLAT);
+  return send(c, await listGroups(c, q, FLAT));
 });
 
-groups.get("/:id", (c) => getGroup(c, c.req.param("id"), FLAT));
+groups.get("/:id", async (c) => send(c, await getGroup(c, c.req.param("id"), FLAT)));

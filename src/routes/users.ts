@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery } from "../http/query";
+import { parseQuery, send } from "../http/query";
 import { FLAT } from "../read/directory-scope";
 import { getUser, listUsers } from "../read/users";
 import { UsersQuery } from "../schemas/list";
@@ -12,10 +12,10 @@ import { scopeRequired } from "./scope";
 export const users = new Hono<AppEnv>();
 users.use(requireApiKey, cachedAnswers);
 
-users.get("/", (c) => {
+users.get("/", async (c) => {
   const q = parseQuery(c, UsersQuery);
   if (!q.directory && !q.group) throw scopeRequired("directory", "group");
-  return listUsers(c, q, FLAT);
+  return send(c, await listUsers(c, q, FLAT));
 });
 
-users.get("/:id", (c) => getUser(c, c.req.param("id"), FLAT));
+users.get("/:id", async (c) => send(c, await getUser(c, c.req.param("id"), FLAT)));

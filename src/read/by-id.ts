@@ -1,0 +1,38 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import type { PulledRecords } from "../directory/object";
+import type { WorkOSClient } from "../upstream/client";
+import { NotFound } from "./errors";
+import { type Kind, readThrough } from "./read-through";
+import { fromKv, fromUpstream, isServable, type Served } from "./records";
+
+/**
+ * GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS.
+ * A directory-scoped route (`scope`) answers a record of another directory as not found, and
+ * serves the record through `scope.serve`.
+ */
+export async function recordOrReadThrough<T extends { id: string; directory_id: string }>(
+  c: Context<AppEnv>,
+  kvKey: string,
+  kind: Kind,
+  id: string,
+  fetchOne: (client: WorkOSClient) => Promise<T>,
+  /** Where the record goes among what the directory's writer keeps. */
+  field: "users" | "groups",
+  scope?: { directoryId: string; serve: (json: string) => string },
+  /** A stored record that may be incomplete (a user's `groups` before its directory is held). */
+  partial?: (json: string) => Promise<boolean>,
+): Promise<Served> {
+  const value = await c.get("kv").get(kvKey);
+  const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
+  const inScope = (directoryId: string | undefined) => !scope || directoryId === scope.directoryId;
+  if (isServable(value) && !(await partial?.(value))) {
+    if (!scope) return fromKv(value);
+    if (!inScope((JSON.parse(value) as { directory_id?: string }).directory_id)) throw new NotFound(kind.what, id);
+    return fromKv(scope.serve(value));
+  }
+  if (value && !isServable(value)) throw new NotFound(kind.what, id);
+  const record = await readThrough(c, kind, id, fetchOne, keep);
+  if (!inScope(record.directory_id)) throw new NotFound(kind.what, id);
+  return fromUpstream(record);
+}
