@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { alarmFired, scheduleAlarm } from "../kv/alarm";
 import { KvBudget } from "../kv/budget";
 import { type FlushReport, Outbox } from "../kv/outbox";
-import type { RegistryEntry } from "../registry/object";
+import type { RegistryEntry } from "../registry/store";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
