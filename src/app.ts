@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
@@ -17,20 +18,16 @@ import { webhooks } from "./routes/webhooks";
 
 export const app = new Hono<AppEnv>();
 
-/** An incoming X-Request-ID worth echoing (as WorkOS's emulator does): short and plain. */
-const REQUEST_ID = /^[\w\-.:=]{1,255}$/;
+// Every answer carries X-Request-ID (the caller's when it is short and plain, else a new one).
+app.use(requestId({ headerName: "X-Request-ID", generator: () => `req_${crypto.randomUUID()}` }));
 
-// Every answer carries X-Request-ID (the caller's, or a new one). Every request gets one log
-// line (no query string: it can hold an email; no headers, no body): failures at info/warn,
-// successes at debug, since the platform already logs each invocation and the hot path pays
-// for every line.
+// Every request gets one log line (no query string: it can hold an email; no headers, no body):
+// failures at info/warn, successes at debug, since the platform already logs each invocation
+// and the hot path pays for every line.
 app.use(async (c, next) => {
   const started = Date.now();
-  const incoming = c.req.header("X-Request-ID");
-  const id = incoming && REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID()}`;
-  c.set("requestId", id);
+  const id = c.get("requestId");
   await next();
-  c.res.headers.set("X-Request-ID", id);
   const kvOps = c.get("kv")?.ops;
   if (kvOps !== undefined) c.res.headers.set("X-KV-Operations", String(kvOps));
   const status = c.res.status;

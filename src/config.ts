@@ -10,6 +10,15 @@ const SecretList = v.pipe(
   v.check((parts) => parts.every((p) => !/\s/.test(p)), "has an entry containing whitespace"),
 );
 
+/** Keys callers present as `Authorization: Bearer <key>`: RFC 6750 tokens, as bearer-auth reads them. */
+const BearerKeyList = v.pipe(
+  SecretList,
+  v.check(
+    (parts) => parts.every((p) => /^[A-Za-z0-9._~+/-]+=*$/.test(p)),
+    "has an entry that is not a bearer token (letters, digits and -._~+/ only)",
+  ),
+);
+
 const Unset = v.pipe(
   v.union([v.undefined(), v.literal("")]),
   v.transform(() => undefined),
@@ -29,8 +38,8 @@ const WholeNumber = (unit: string, fallback: string, min: number, max: number) =
   );
 
 const Settings = v.object({
-  API_KEYS: v.union([Unset, SecretList]),
-  ADMIN_API_KEYS: v.union([Unset, SecretList]),
+  API_KEYS: v.union([Unset, BearerKeyList]),
+  ADMIN_API_KEYS: v.union([Unset, BearerKeyList]),
   WORKOS_API_KEY: v.union([
     Unset,
     v.pipe(v.string(), v.trim(), v.regex(/^\S+$/, "must be a single key without whitespace")),

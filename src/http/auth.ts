@@ -1,3 +1,5 @@
+import type { Context } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "./errors";
@@ -21,31 +23,43 @@ export function matchesAnyKey(presented: string, allowed: readonly string[]): bo
   return found;
 }
 
+/** WorkOS's 401 (its SDKs map it to UnauthorizedException), for a missing, malformed or unknown key. */
+const unauthorized = () =>
+  new Response(JSON.stringify({ message: "Unauthorized", code: "unauthorized" }), {
+    status: 401,
+    headers: { "Content-Type": "application/json", "WWW-Authenticate": "Bearer" },
+  });
+
+/** hono's bearer-auth, answering every refusal as WorkOS does (a malformed header too: 401, not 400). */
+const bearer = (verifyToken: (token: string, c: Context<AppEnv>) => boolean) =>
+  bearerAuth({
+    verifyToken,
+    noAuthenticationHeader: { message: unauthorized },
+    invalidAuthenticationHeader: { message: unauthorized },
+    invalidToken: { message: unauthorized },
+  });
+
+const readKey = bearer((token, c) => matchesAnyKey(token, c.get("config").apiKeys ?? []));
+
 /** Bearer-key guard for the read API. Fails closed: no configured keys, no reads. */
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
-  const keys = c.get("config").apiKeys;
-  if (!keys) throw new ApiError(503, "not_configured", "The cache has no API_KEYS configured; reads are disabled.");
-  const header = c.req.header("Authorization") ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match || !matchesAnyKey(match[1] as string, keys)) {
-    throw new ApiError(401, "unauthorized", "Unauthorized", {}, { "WWW-Authenticate": "Bearer" });
-  }
-  await next();
+  if (!c.get("config").apiKeys)
+    throw new ApiError(503, "not_configured", "The cache has no API_KEYS configured; reads are disabled.");
+  return readKey(c, next);
 });
 
-/**
- * Admin-key guard for /admin/* and DELETE. A read key is recognised and refused with 403, an
- * unknown key with 401; no configured admin keys, no admin access.
- */
-export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
+/** A read key presented to an admin route is recognised and refused with 403; any other, 401. */
+const adminKey = bearer((token, c) => {
   const { adminKeys, apiKeys } = c.get("config");
-  if (!adminKeys)
-    throw new ApiError(503, "not_configured", "The cache has no ADMIN_API_KEYS configured; admin calls are disabled.");
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("Authorization") ?? "");
-  const key = match?.[1];
-  if (key && matchesAnyKey(key, adminKeys)) return next();
-  if (key && apiKeys && matchesAnyKey(key, apiKeys)) {
+  if (matchesAnyKey(token, adminKeys ?? [])) return true;
+  if (apiKeys && matchesAnyKey(token, apiKeys))
     throw new ApiError(403, "forbidden", "This key may read but not administer the cache.");
-  }
-  throw new ApiError(401, "unauthorized", "Unauthorized", {}, { "WWW-Authenticate": "Bearer" });
+  return false;
+});
+
+/** Admin-key guard for /admin/* and DELETE. No configured admin keys, no admin access. */
+export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get("config").adminKeys)
+    throw new ApiError(503, "not_configured", "The cache has no ADMIN_API_KEYS configured; admin calls are disabled.");
+  return adminKey(c, next);
 });

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ContentfulStatusCode, StatusCode } from "hono/utils/http-status";
 import type * as v from "valibot";
 import { log } from "../log";
 import { InvalidCursor, NotFound, ReadError, Unavailable, UpstreamRefused } from "../read/errors";
@@ -53,6 +53,9 @@ export function errorResponse(c: Context, err: Error): Response {
   if (err instanceof ReadError) err = fromReadError(err);
   if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
   if (err instanceof HTTPException) {
+    // A middleware's own answer (bearer-auth's 401 in WorkOS's shape).
+    // Through the context, so it carries the headers every answer does (X-Request-ID).
+    if (err.res) return c.newResponse(err.res.body, err.res.status as StatusCode, Object.fromEntries(err.res.headers));
     const status = err.status as ContentfulStatusCode;
     return c.json({ message: err.message || "Request failed", code: `http_${status}` }, status);
   }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { validator } from "hono/validator";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { fnv64 } from "../kv/keys";
@@ -6,15 +7,18 @@ import type { Answer } from "../read/memory-tier";
 import type { Served } from "../read/records";
 import { invalidParameters } from "./errors";
 
-/** Parses the query string with a valibot schema; bad parameters are a 422 naming each field. */
-export function parseQuery<S extends v.GenericSchema<Record<string, string>, unknown>>(
-  c: Context,
-  schema: S,
-): v.InferOutput<S> {
-  const parsed = v.safeParse(schema, c.req.query());
-  if (!parsed.success) throw invalidParameters(parsed.issues);
-  return parsed.output;
-}
+/**
+ * The query string checked by a valibot schema, as hono's validator (routes read it with
+ * `c.req.valid("query")`): a bad parameter is WorkOS's 422 naming each field. A repeated
+ * parameter counts once, by its first value.
+ */
+export const validQuery = <S extends v.GenericSchema<Record<string, string>, unknown>>(schema: S) =>
+  validator("query", (value): v.InferOutput<S> => {
+    const first = Object.fromEntries(Object.entries(value).map(([k, x]) => [k, Array.isArray(x) ? x[0] : x]));
+    const parsed = v.safeParse(schema, first);
+    if (!parsed.success) throw invalidParameters(parsed.issues);
+    return parsed.output;
+  });
 
 /**
  * A read answer: stored JSON sent as is (no parse, no re-serialisation), with an ETag of its

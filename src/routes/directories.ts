@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireAdminKey, requireApiKey } from "../http/auth";
 import { ApiError } from "../http/errors";
-import { parseQuery, send } from "../http/query";
+import { send, validQuery } from "../http/query";
 import { kvKeys } from "../kv/keys";
 import { NotFound } from "../read/errors";
 import { emptyList, isHeld, listBody, listFromIndex, listFromSortKeys } from "../read/lists";
@@ -20,8 +20,8 @@ export const directories = new Hono<AppEnv>();
 
 const REGISTRY_MARKER = kvKeys.syncMarker("registry");
 
-directories.get("/", requireApiKey, cachedAnswers, async (c) => {
-  const q = parseQuery(c, DirectoriesQuery);
+directories.get("/", requireApiKey, cachedAnswers, validQuery(DirectoriesQuery), async (c) => {
+  const q = c.req.valid("query");
   const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
   // Until a complete listing of WorkOS's directories has been taken, WorkOS answers.

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery, send } from "../http/query";
+import { send, validQuery } from "../http/query";
 import { scopedTo } from "../read/directory-scope";
 import { getGroup, listGroups } from "../read/groups";
 import { DirectoryGroupsQuery } from "../schemas/list";
@@ -11,9 +11,9 @@ import { DirectoryGroupsQuery } from "../schemas/list";
 export const directoryGroups = new Hono<AppEnv>();
 directoryGroups.use(requireApiKey, cachedAnswers);
 
-directoryGroups.get("/", async (c) => {
+directoryGroups.get("/", validQuery(DirectoryGroupsQuery), async (c) => {
   const directoryId = c.req.param("directoryId") as string;
-  const q = parseQuery(c, DirectoryGroupsQuery);
+  const q = c.req.valid("query");
   return send(c, await listGroups(c, { ...q, directory: directoryId }, scopedTo(directoryId)));
 });
 

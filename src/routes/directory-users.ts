@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery, send } from "../http/query";
+import { send, validQuery } from "../http/query";
 import { scopedTo } from "../read/directory-scope";
 import { getUser, listUsers } from "../read/users";
 import { DirectoryUsersQuery } from "../schemas/list";
@@ -14,9 +14,9 @@ import { DirectoryUsersQuery } from "../schemas/list";
 export const directoryUsers = new Hono<AppEnv>();
 directoryUsers.use(requireApiKey, cachedAnswers);
 
-directoryUsers.get("/", async (c) => {
+directoryUsers.get("/", validQuery(DirectoryUsersQuery), async (c) => {
   const directoryId = c.req.param("directoryId") as string;
-  const q = parseQuery(c, DirectoryUsersQuery);
+  const q = c.req.valid("query");
   return send(c, await listUsers(c, { ...q, directory: directoryId }, scopedTo(directoryId)));
 });
 

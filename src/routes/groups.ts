@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery, send } from "../http/query";
+import { send, validQuery } from "../http/query";
 import { FLAT } from "../read/directory-scope";
 import { getGroup, listGroups } from "../read/groups";
 import { GroupsQuery } from "../schemas/list";
@@ -12,8 +12,8 @@ import { scopeRequired } from "./scope";
 export const groups = new Hono<AppEnv>();
 groups.use(requireApiKey, cachedAnswers);
 
-groups.get("/", async (c) => {
-  const q = parseQuery(c, GroupsQuery);
+groups.get("/", validQuery(GroupsQuery), async (c) => {
+  const q = c.req.valid("query");
   if (!q.directory && !q.user) throw scopeRequired("directory", "user");
   return send(c, await listGroups(c, q, FLAT));
 });

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { cachedAnswers } from "../http/answers";
 import { requireApiKey } from "../http/auth";
-import { parseQuery, send } from "../http/query";
+import { send, validQuery } from "../http/query";
 import { FLAT } from "../read/directory-scope";
 import { getUser, listUsers } from "../read/users";
 import { UsersQuery } from "../schemas/list";
@@ -12,8 +12,8 @@ import { scopeRequired } from "./scope";
 export const users = new Hono<AppEnv>();
 users.use(requireApiKey, cachedAnswers);
 
-users.get("/", async (c) => {
-  const q = parseQuery(c, UsersQuery);
+users.get("/", validQuery(UsersQuery), async (c) => {
+  const q = c.req.valid("query");
   if (!q.directory && !q.group) throw scopeRequired("directory", "group");
   return send(c, await listUsers(c, q, FLAT));
 });

@@ -173,6 +173,12 @@ describe("errors", () => {
       expect(res.headers.get("x-request-id")).toMatch(/^req_/);
       expect(await res.json()).toEqual({ message: "Unauthorized", code: "unauthorized" });
     }
+    // A malformed header is a 401 too (the WorkOS SDKs map 401 to UnauthorizedException), never a 400.
+    for (const header of ["Basic c2s6", "Bearer", `Bearer ${READ_KEY} extra`, "Bearer sk_\u00e4"]) {
+      const res = await get(`/directories/${D1}`, null, { Authorization: header });
+      expect(res.status, header).toBe(401);
+      expect(await res.json()).toEqual({ message: "Unauthorized", code: "unauthorized" });
+    }
     expect((await get(`/directories/${D1}`, "sk_test_reader_two")).status).toBe(200);
   });
 

@@ -2,6 +2,9 @@ import { exports } from "cloudflare:workers";
 import { group, iso, T0, user } from "../support/events";
 import { ADMIN_KEY } from "../support/settings";
 import { standin } from "../support/standin-client";
+import { waitFor } from "../support/wait";
+
+export { waitFor };
 
 export function admin(path: string, method = "GET", key = ADMIN_KEY) {
   return exports.default.fetch(`http://cache/admin${path}`, { method, headers: { Authorization: `Bearer ${key}` } });
@@ -20,17 +23,6 @@ export type SyncStatus = {
 
 export async function syncStatus(directoryId: string): Promise<SyncStatus> {
   return (await (await admin(`/directories/${directoryId}/sync`)).json()) as SyncStatus;
-}
-
-/** Polls `check` until it returns a value other than undefined (a condition, not a fixed sleep). */
-export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited in vain for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Polls the writer's sync status until `done`. */
