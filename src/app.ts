@@ -12,6 +12,7 @@ import { admin } from "./routes/admin";
 import { directories } from "./routes/directories";
 import { directoryGroups } from "./routes/directory-groups";
 import { directoryUsers } from "./routes/directory-users";
+import { events } from "./routes/events";
 import { groups } from "./routes/groups";
 import { users } from "./routes/users";
 import { webhooks } from "./routes/webhooks";
@@ -72,6 +73,7 @@ app.route("/directories/:directoryId/groups", directoryGroups);
 app.route("/directories", directories);
 app.route("/directory_users", users);
 app.route("/directory_groups", groups);
+app.route("/events", events);
 app.route("/webhooks/workos", webhooks);
 app.route("/admin", admin);
 

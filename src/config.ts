@@ -60,6 +60,7 @@ const Settings = v.object({
   EVENTS_SETTLE_SECONDS: WholeNumber(" of seconds", "60", 1, 3600),
   RECONCILE_BRAKE_PERCENT: WholeNumber(" (a percentage)", "20", 1, 100),
   RECONCILE_BRAKE_MIN: WholeNumber("", "10", 0, 1_000_000),
+  FEED_RETENTION_DAYS: WholeNumber(" of days", "30", 1, 365),
 });
 
 export interface Config {
@@ -83,6 +84,8 @@ export interface Config {
    * groups), and more than `min` of them, is held for an admin instead of applied.
    */
   deletionBrake: { percent: number; min: number };
+  /** How long the change feed (GET /events) keeps an event. */
+  feedRetentionMs: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -108,6 +111,7 @@ export function loadConfig(env: Env): ConfigResult {
     EVENTS_SETTLE_SECONDS: env.EVENTS_SETTLE_SECONDS || undefined,
     RECONCILE_BRAKE_PERCENT: env.RECONCILE_BRAKE_PERCENT || undefined,
     RECONCILE_BRAKE_MIN: env.RECONCILE_BRAKE_MIN || undefined,
+    FEED_RETENTION_DAYS: env.FEED_RETENTION_DAYS || undefined,
   });
   const result: ConfigResult = parsed.success
     ? {
@@ -123,6 +127,7 @@ export function loadConfig(env: Env): ConfigResult {
           webhookToleranceMs: parsed.output.WEBHOOK_TOLERANCE_SECONDS * 1000,
           eventsSettleMs: parsed.output.EVENTS_SETTLE_SECONDS * 1000,
           deletionBrake: { percent: parsed.output.RECONCILE_BRAKE_PERCENT, min: parsed.output.RECONCILE_BRAKE_MIN },
+          feedRetentionMs: parsed.output.FEED_RETENTION_DAYS * 24 * 3600 * 1000,
         },
       }
     : {

@@ -3,6 +3,7 @@ import type { Env } from "./env";
 import { log } from "./log";
 
 export { DirectoryObject } from "./directory/object";
+export { FeedObject } from "./feed/object";
 export { RegistryObject } from "./registry/object";
 export { UpstreamGate } from "./upstream/gate";
 

@@ -3,11 +3,13 @@ import type * as v from "valibot";
 import { Directory } from "./schemas/directory";
 import { ErrorBody } from "./schemas/errors";
 import { EventEnvelope } from "./schemas/events";
+import { FeedEventList } from "./schemas/feed";
 import { DirectoryGroup } from "./schemas/group";
 import {
   DirectoriesQuery,
   DirectoryGroupsQuery,
   DirectoryUsersQuery,
+  EventsQuery,
   GroupsQuery,
   ListEnvelope,
   UsersQuery,
@@ -47,6 +49,7 @@ const SCHEMAS = {
   Health,
   ReconcileReport,
   CatchUpReport,
+  EventList: FeedEventList,
 } as const;
 
 type SchemaName = keyof typeof SCHEMAS;
@@ -172,6 +175,16 @@ export function openApiDocument(): object {
       },
       "/directories/{directoryId}/groups/{groupId}": {
         get: read("Get a group of a directory", "DirectoryGroup", [directoryIdParam, pathParam("groupId")]),
+      },
+      "/events": {
+        get: {
+          ...read(
+            "The change feed: every change the cache applied, oldest first",
+            "EventList",
+            queryParams(EventsQuery),
+          ),
+          responses: { "200": json("EventList", "OK"), ...errors(401, 422) },
+        },
       },
       "/webhooks/workos": {
         post: {

@@ -62,6 +62,7 @@ function upsertDirectory(store: DirectoryStore, data: Directory, ek: string): Ou
   const prev = store.directory();
   const version = entityVersion(data.updated_at, false, ek);
   if (prev && prev.version >= version) return "stale";
+  const was = isLive(prev) ? prev.data : null;
   store.putDirectory({
     id: data.id,
     version,
@@ -72,6 +73,7 @@ function upsertDirectory(store: DirectoryStore, data: Directory, ek: string): Ou
   });
   store.markDirty("dir");
   store.markDirty("registry");
+  if (!was || JSON.stringify(was) !== JSON.stringify(data)) store.changed({ kind: "directory", deleted: false });
   return "applied";
 }
 
@@ -80,6 +82,12 @@ function deleteDirectory(store: DirectoryStore, data: Directory, ek: string): Ou
   const version = entityVersion(data.updated_at, true, ek);
   if (prev && prev.version >= version) return "stale";
   const { users, groups } = store.allIds();
+  // The directory's own deletion first, then each record it takes with it (read before they go).
+  if (isLive(prev)) {
+    store.changed({ kind: "directory", deleted: true });
+    for (const u of users) store.changed({ kind: "user", id: u.id, deleted: true, created: false });
+    for (const g of groups) store.changed({ kind: "group", id: g, deleted: true, created: false });
+  }
   for (const u of users) {
     store.markDirty(`user:${u.id}`);
     const email = emailKey(u.email);
@@ -120,6 +128,7 @@ function upsertUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
   // A snapshot with a newer key but the same content (e.g. embedded in a membership event)
   // changes nothing anyone can read.
   if (was && JSON.stringify(was) === JSON.stringify(user)) return true;
+  store.changed({ kind: "user", id: user.id, deleted: false, created: !was });
   store.markDirty(`user:${user.id}`);
   if (!was || was.state !== user.state) store.markDirty("dir");
   if (!was || prev?.sortKey !== row.sortKey) store.markDirty("idx:du");
@@ -129,8 +138,10 @@ function upsertUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
 
 function deleteUser(store: DirectoryStore, user: DirectoryUser, ek: string): boolean {
   const prev = store.user(user.id);
-  const voided = voidEdges(store, store.edgesOfUser(user.id), ek);
   const version = entityVersion(user.updated_at, true, ek);
+  if (isLive(prev) && prev.version < version)
+    store.changed({ kind: "user", id: user.id, deleted: true, created: false });
+  const voided = voidEdges(store, store.edgesOfUser(user.id), ek);
   if (prev && prev.version >= version) {
     // Lost to a newer record, but memberships older than this delete stay void.
     if (prev.clearKey < ek) store.putUser({ ...prev, clearKey: ek });
@@ -180,6 +191,7 @@ function upsertGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): 
   store.putGroup(row);
   const was = isLive(prev) ? prev.data : null;
   if (was && JSON.stringify(was) === JSON.stringify(group)) return true;
+  store.changed({ kind: "group", id: group.id, deleted: false, created: !was });
   store.markDirty(`group:${group.id}`);
   if (!was || prev?.sortKey !== row.sortKey) {
     store.markDirty("dir");
@@ -194,9 +206,11 @@ function upsertGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): 
 
 function deleteGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): boolean {
   const prev = store.group(group.id);
-  // WorkOS sends no user_removed for the members of a deleted group.
-  const voided = voidEdges(store, store.edgesOfGroup(group.id), ek);
   const version = entityVersion(group.updated_at, true, ek);
+  if (isLive(prev) && prev.version < version)
+    store.changed({ kind: "group", id: group.id, deleted: true, created: false });
+  // WorkOS sends no user_removed for the members of a deleted group (nor does the feed).
+  const voided = voidEdges(store, store.edgesOfGroup(group.id), ek);
   if (prev && prev.version >= version) {
     if (prev.clearKey < ek) store.putGroup({ ...prev, clearKey: ek });
     return voided || prev.clearKey < ek;
@@ -242,6 +256,7 @@ function setEdge(store: DirectoryStore, userId: string, groupId: string, present
   if ((prev?.present ?? false) !== present) {
     store.markDirty(`user:${userId}`);
     store.markDirty(`idx:gu:${groupId}`);
+    store.changed({ kind: "membership", userId, groupId, present });
   }
   return true;
 }

@@ -63,6 +63,15 @@ export type DirtyKey =
 export const emailKey = (email: string | null | undefined): string | null =>
   email ? email.trim().toLowerCase() : null;
 
+/**
+ * An effective change to what the cache serves, for the change feed. Apply reports a deletion
+ * before it deletes (its last state is read then), anything else once it is made.
+ */
+export type Change =
+  | { kind: "directory"; deleted: boolean }
+  | { kind: "user" | "group"; id: string; deleted: boolean; created: boolean }
+  | { kind: "membership"; userId: string; groupId: string; present: boolean };
+
 /** The write model as the pure event application sees it. */
 export interface DirectoryStore {
   directory(): DirectoryRow | null;
@@ -80,4 +89,5 @@ export interface DirectoryStore {
   /** Drops every user, group and membership (the directory is gone). */
   purge(): void;
   markDirty(key: DirtyKey): void;
+  changed(change: Change): void;
 }

@@ -1,9 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import type { Env } from "../env";
+import { ChangeRecorder } from "../feed/recorder";
 import { alarmFired, scheduleAlarm } from "../kv/alarm";
 import { KvBudget } from "../kv/budget";
 import { type FlushReport, Outbox } from "../kv/outbox";
+import { log } from "../log";
 import type { RegistryEntry } from "../registry/store";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
@@ -13,7 +15,7 @@ import { UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS, READ_MAX_WAIT_MS } from "../upstream/gate";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
-import { kvKeyOf, materialize } from "./projection";
+import { kvKeyOf, materialize, servedJson } from "./projection";
 import { pulled, userOf } from "./pulled";
 import { SqliteStore } from "./sqlite-store";
 import { Crawler } from "./sync";
@@ -29,6 +31,9 @@ const UNKNOWN_TTL_MS = 60_000;
 const LOOKUP_RETRY_MS = 5_000;
 /** A crawl that found its directory gone at WorkOS is restarted by reads at most this often. */
 const GONE_RETRY_MS = 10 * 60_000;
+/** Recorded changes handed to the feed per call, and when to try again after a failure. */
+const FEED_BATCH = 200;
+const FEED_RETRY_MS = 5_000;
 /** How often a crawl waiting on WorkOS lets the outbox flush (KV's pace: one write a second per key). */
 const FLUSH_WHILE_CRAWLING_MS = 1_000;
 
@@ -51,6 +56,7 @@ export interface PulledRecords {
 export class DirectoryObject extends DurableObject<Env> {
   private readonly store: SqliteStore;
   private readonly outbox: Outbox;
+  private readonly recorder: ChangeRecorder;
   private readonly crawler: Crawler;
   /** While WorkOS says it does not know this object's directory (see lookUp). */
   private unknownUntil = 0;
@@ -60,13 +66,22 @@ export class DirectoryObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
-    this.store = new SqliteStore(ctx.storage.sql, (mark) => this.outbox.mark(mark));
+    this.store = new SqliteStore(
+      ctx.storage.sql,
+      (mark) => this.outbox.mark(mark),
+      (change) => this.recorder.note(change),
+    );
+    this.recorder = new ChangeRecorder(ctx.storage.sql, {
+      directoryId: () => this.store.getMeta("directory_id"),
+      organizationId: () => this.store.directory()?.data?.organization_id ?? null,
+      json: (kind, id) => servedJson(this.store, kind, id),
+    });
     const config = loadConfig(env);
     this.crawler = new Crawler(
       this.store,
       (fn) => ctx.storage.transactionSync(fn),
       (events) => {
-        for (const e of events) applyEvent(this.store, e);
+        for (const e of events) this.applyChange(e);
       },
       () => this.publishIndexes(),
       // Unreadable settings turn pulling off (no crawl runs); were one to run, brake hardest.
@@ -87,11 +102,22 @@ export class DirectoryObject extends DurableObject<Env> {
     return outcomes;
   }
 
+  /**
+   * The one way a change enters this writer's state: applied, and what it changed recorded for
+   * the change feed, in the caller's transaction.
+   */
+  private applyChange(event: DsyncEvent): "applied" | "stale" {
+    this.recorder.begin();
+    const outcome = applyEvent(this.store, event);
+    this.recorder.commit(event);
+    return outcome;
+  }
+
   private applyOne(event: DsyncEvent): ApplyOutcome {
     this.claim(directoryOf(event));
     if (this.store.hasSeen(event.id)) return "duplicate";
     this.store.recordSeen(event.id, Date.now());
-    const outcome = applyEvent(this.store, event);
+    const outcome = this.applyChange(event);
     this.store.setMeta("last_event", JSON.stringify({ id: event.id, event: event.event, outcome, at: Date.now() }));
     // A newly activated directory is backfilled from the API (when pulling is configured).
     if (event.event === "dsync.activated" && outcome === "applied" && this.pullEnabled()) {
@@ -126,7 +152,7 @@ export class DirectoryObject extends DurableObject<Env> {
     // `wake`: run the crawl now. A read wakes only a crawl it started; one backing off stays so.
     const { status, wake } = this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
-      if (found) applyEvent(this.store, pulled.directory(found, { at: sentAt, tag: "lookup" }));
+      if (found) this.applyChange(pulled.directory(found, { at: sentAt, tag: "lookup" }));
       const s = this.crawler.status();
       if (mode === "restart") return { status: this.crawler.start(reason, now, true), wake: true };
       if (mode === "reconcile") return { status: this.crawler.start(reason, now), wake: true };
@@ -214,7 +240,7 @@ export class DirectoryObject extends DurableObject<Env> {
     }
     this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
-      for (const e of events) applyEvent(this.store, e);
+      for (const e of events) this.applyChange(e);
     });
     await scheduleAlarm(this.ctx.storage, Date.now());
     await this.requestSync(directoryId, "read-through");
@@ -237,7 +263,7 @@ export class DirectoryObject extends DurableObject<Env> {
     } as Directory;
     this.ctx.storage.transactionSync(() => {
       this.claim(directoryId);
-      applyEvent(this.store, pulled.directoryGone(directory, { at: asOf, tag: "purge" }));
+      this.applyChange(pulled.directoryGone(directory, { at: asOf, tag: "purge" }));
     });
     await scheduleAlarm(this.ctx.storage, Date.now());
   }
@@ -324,7 +350,26 @@ export class DirectoryObject extends DurableObject<Env> {
       budget,
     );
     this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
-    return report;
+    await this.publishFeed(directoryId);
+    // What waits: KV writes, and recorded changes the feed does not hold yet.
+    return { ...report, pending: report.pending + this.recorder.pending() };
+  }
+
+  /**
+   * Hands recorded changes to the feed, in order, a batch at a time; what the feed holds is
+   * dropped here. A failure leaves them to the next alarm: nothing recorded is lost.
+   */
+  private async publishFeed(directoryId: string) {
+    const batch = this.recorder.batch(FEED_BATCH);
+    if (batch.length === 0) return;
+    try {
+      const held = await this.env.FEED.getByName("feed").append(directoryId, batch);
+      this.recorder.acknowledge(held);
+      if (batch.length === FEED_BATCH) await scheduleAlarm(this.ctx.storage, Date.now());
+    } catch (err) {
+      log.error("feed append failed", { directoryId, error: String(err) });
+      await scheduleAlarm(this.ctx.storage, Date.now() + FEED_RETRY_MS);
+    }
   }
 
   private pullEnabled(): boolean {

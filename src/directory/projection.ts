@@ -28,6 +28,19 @@ export function kvKeyOf(directoryId: string, mark: DirtyKey): string {
   return kvKeys.usersByIdp(directoryId, after(mark, "idp:"));
 }
 
+/** A record as the API serves it now (the exact JSON), or null when it is not live. */
+export function servedJson(store: SqliteStore, kind: "directory" | "user" | "group", id: string): string | null {
+  if (kind === "user") {
+    const user = store.userWithGroups(id);
+    return user ? JSON.stringify(user) : null;
+  }
+  const row = kind === "group" ? store.group(id) : store.directory();
+  if (!row || row.deleted || !row.data) return null;
+  if (kind === "group") return JSON.stringify(row.data);
+  const { active, inactive, groups } = store.counts();
+  return JSON.stringify({ ...row.data, metadata: { users: { active, inactive }, groups } });
+}
+
 /**
  * The current value of the KV key behind a dirty mark, read from the write model. Stored
  * values are the exact JSON the API serves, so reads send them without re-serialising.
@@ -46,10 +59,9 @@ export function materialize(
   if (mark === "dir") {
     const row = store.directory();
     if (!row) return { kind: "delete", key };
-    if (row.deleted || !row.data)
+    const value = servedJson(store, "directory", row.id);
+    if (value === null)
       return { kind: "put", key, value: tombstone(row.id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S };
-    const { active, inactive, groups } = store.counts();
-    const value = JSON.stringify({ ...row.data, metadata: { users: { active, inactive }, groups } });
     return { kind: "put", key, value };
   }
   // An absent index reads as "not held": the reader then asks WorkOS instead of serving a
@@ -68,16 +80,17 @@ export function materialize(
   if (mark.startsWith("idp:")) return lookup(key, store.sortKeysByIdp(after(mark, "idp:")));
   if (mark.startsWith("user:")) {
     const id = after(mark, "user:");
-    const user = store.userWithGroups(id);
-    if (user) return { kind: "put", key, value: JSON.stringify(user) };
+    const user = servedJson(store, "user", id);
+    if (user !== null) return { kind: "put", key, value: user };
     const row = store.user(id);
     return row
       ? { kind: "put", key, value: tombstone(id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S }
       : { kind: "delete", key };
   }
   const id = after(mark, "group:");
+  const group = servedJson(store, "group", id);
+  if (group !== null) return { kind: "put", key, value: group };
   const row = store.group(id);
-  if (row && !row.deleted && row.data) return { kind: "put", key, value: JSON.stringify(row.data) };
   return row
     ? { kind: "put", key, value: tombstone(id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S }
     : { kind: "delete", key };

@@ -2,6 +2,7 @@ import type { Directory } from "../schemas/directory";
 import type { DirectoryGroup } from "../schemas/group";
 import type { DirectoryUser } from "../schemas/user";
 import {
+  type Change,
   type DirectoryRow,
   type DirectoryStore,
   type DirtyKey,
@@ -103,6 +104,7 @@ export class SqliteStore implements DirectoryStore {
   constructor(
     private readonly sql: SqlStorage,
     private readonly onDirty: (key: DirtyKey) => void,
+    private readonly onChange: (change: Change) => void = () => undefined,
     /** Local time of writes, for the sweep's "unchanged since the crawl began" guard. */
     private readonly now: () => number = Date.now,
   ) {
@@ -246,6 +248,9 @@ export class SqliteStore implements DirectoryStore {
   }
   markDirty(key: DirtyKey) {
     this.onDirty(key);
+  }
+  changed(change: Change) {
+    this.onChange(change);
   }
 
   // --- reconcile: what a crawl generation saw ---

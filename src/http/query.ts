@@ -10,12 +10,20 @@ import { invalidParameters } from "./errors";
 /**
  * The query string checked by a valibot schema, as hono's validator (routes read it with
  * `c.req.valid("query")`): a bad parameter is WorkOS's 422 naming each field. A repeated
- * parameter counts once, by its first value.
+ * parameter counts once, by its first value, except those named in `lists`: their values are
+ * gathered into an array from every encoding clients use (`k=a,b`, `k=a&k=b`, `k[]=a&k[]=b`).
  */
-export const validQuery = <S extends v.GenericSchema<Record<string, string>, unknown>>(schema: S) =>
+export const validQuery = <S extends v.GenericSchema>(schema: S, lists: readonly string[] = []) =>
   validator("query", (value): v.InferOutput<S> => {
-    const first = Object.fromEntries(Object.entries(value).map(([k, x]) => [k, Array.isArray(x) ? x[0] : x]));
-    const parsed = v.safeParse(schema, first);
+    const input: Record<string, string | string[]> = {};
+    for (const [name, given] of Object.entries(value)) {
+      const key = name.endsWith("[]") ? name.slice(0, -2) : name;
+      const values = Array.isArray(given) ? given : [given];
+      if (lists.includes(key))
+        input[key] = [...((input[key] as string[] | undefined) ?? []), ...values.flatMap((x) => x.split(","))];
+      else if (key === name) input[key] = values[0] as string;
+    }
+    const parsed = v.safeParse(schema, input);
     if (!parsed.success) throw invalidParameters(parsed.issues);
     return parsed.output;
   });

@@ -52,3 +52,27 @@ export type ListMetadata = v.InferOutput<typeof ListMetadata>;
 
 export const ListEnvelope = <T extends v.GenericSchema>(item: T) =>
   v.object({ object: v.literal("list"), data: v.array(item), list_metadata: ListMetadata });
+
+/** An ISO-8601 instant, kept in its canonical form (so instants compare as text). */
+const Instant = v.pipe(
+  v.string(),
+  v.check((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 date"),
+  v.transform((s) => new Date(Date.parse(s)).toISOString()),
+);
+
+/**
+ * `GET /events` (WorkOS's Events API): `events` in any of its encodings (see validQuery). `order`
+ * is accepted and, as at WorkOS, the feed is answered oldest first whatever it says.
+ */
+export const EventsQuery = v.object({
+  ...Pagination.entries,
+  events: v.optional(
+    v.pipe(
+      v.array(v.string()),
+      v.transform((names) => names.map((n) => n.trim()).filter((n) => n.length > 0)),
+    ),
+  ),
+  organization_id: Filter,
+  range_start: v.optional(Instant),
+  range_end: v.optional(Instant),
+});

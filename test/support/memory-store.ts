@@ -1,4 +1,12 @@
-import type { DirectoryRow, DirectoryStore, DirtyKey, EdgeRow, GroupRow, UserRow } from "../../src/directory/model";
+import type {
+  Change,
+  DirectoryRow,
+  DirectoryStore,
+  DirtyKey,
+  EdgeRow,
+  GroupRow,
+  UserRow,
+} from "../../src/directory/model";
 
 /** In-memory DirectoryStore: the pure event application runs on it without any runtime. */
 export class MemoryStore implements DirectoryStore {
@@ -52,6 +60,11 @@ export class MemoryStore implements DirectoryStore {
     this.users.clear();
     this.groups.clear();
     this.edges.clear();
+  }
+  /** Changes apply reported, in order (what the change feed would record). */
+  changes: Change[] = [];
+  changed(change: Change) {
+    this.changes.push(change);
   }
   markDirty(key: DirtyKey) {
     this.dirty.add(key);

@@ -1,0 +1,156 @@
+import type { FeedHead, FeedPage, FeedQuery, RecordedEvent } from "../schemas/feed";
+
+/**
+ * A page scans at most this many positions past its cursor: a filter that matches rarely answers
+ * a short page (its `after` the last position scanned) rather than scanning the whole feed.
+ */
+const SCAN_LIMIT = 10_000;
+/** Retention trims at most this many events per call (the rest on the next). */
+const TRIM_BATCH = 5_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS feed_events (
+  pos INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, event TEXT NOT NULL, organization_id TEXT,
+  directory_id TEXT NOT NULL, created_at TEXT NOT NULL, data TEXT NOT NULL, recorded_at INTEGER NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS feed_events_by_id ON feed_events (id);
+CREATE INDEX IF NOT EXISTS feed_events_by_org ON feed_events (organization_id, pos);
+CREATE TABLE IF NOT EXISTS feed_sources (directory_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+`;
+
+const envelope = (r: { id: string; event: string; data: string; created_at: string }) =>
+  `{"object":"event","id":${JSON.stringify(r.id)},"event":${JSON.stringify(r.event)},"data":${r.data},"created_at":${JSON.stringify(r.created_at)}}`;
+
+/**
+ * The change feed: one global order of every directory's changes. Positions are assigned here,
+ * by one object, as writers hand their events over, so the order is the order of arrival: an
+ * event a slow writer hands over late gets a position after everything already there, and a
+ * reader following positions never skips it. Each writer's batches are taken once (its last
+ * sequence is remembered), so a writer retrying a batch adds nothing twice.
+ */
+export class FeedLog {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  /** Appends a writer's events after its last accepted sequence; answers the sequence now held. */
+  append(directoryId: string, events: readonly RecordedEvent[], now: number): number {
+    const row = this.sql
+      .exec<{ seq: number }>("SELECT seq FROM feed_sources WHERE directory_id = ?", directoryId)
+      .toArray()[0];
+    let held = Number(row?.seq ?? 0);
+    for (const e of events) {
+      if (e.seq <= held) continue;
+      // An id already taken (a replay of an event older than the writer's memory) gets a new one.
+      const taken = this.sql.exec("SELECT 1 FROM feed_events WHERE id = ?", e.id).toArray().length > 0;
+      this.sql.exec(
+        `INSERT INTO feed_events (id, event, organization_id, directory_id, created_at, data, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        taken ? `${e.id}_${e.seq}` : e.id,
+        e.event,
+        e.organization_id,
+        directoryId,
+        e.created_at,
+        e.data,
+        now,
+      );
+      held = e.seq;
+    }
+    this.sql.exec(
+      "INSERT INTO feed_sources (directory_id, seq) VALUES (?, ?) ON CONFLICT (directory_id) DO UPDATE SET seq = excluded.seq",
+      directoryId,
+      held,
+    );
+    return held;
+  }
+
+  /** A page in feed order (oldest first, as WorkOS's Events API answers). */
+  list(q: FeedQuery): FeedPage {
+    const position = (id: string) =>
+      this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events WHERE id = ?", id).toArray()[0]?.pos;
+    const after = q.after === undefined ? 0 : position(q.after);
+    if (after === undefined) return { invalidCursor: "after" };
+    const before = q.before === undefined ? undefined : position(q.before);
+    if (q.before !== undefined && before === undefined) return { invalidCursor: "before" };
+
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.events?.length) {
+      where.push("event IN (SELECT value FROM json_each(?))");
+      params.push(JSON.stringify(q.events));
+    }
+    if (q.organization_id !== undefined) {
+      where.push("organization_id = ?");
+      params.push(q.organization_id);
+    }
+    if (q.range_start !== undefined) {
+      where.push("created_at >= ?");
+      params.push(q.range_start);
+    }
+    if (q.range_end !== undefined) {
+      where.push("created_at < ?");
+      params.push(q.range_end);
+    }
+    const filter = where.map((w) => ` AND ${w}`).join("");
+    type Row = { pos: number; id: string; event: string; data: string; created_at: string };
+    const columns = "pos, id, event, data, created_at";
+    if (before !== undefined) {
+      // The `limit` events just before the cursor, still oldest first.
+      const rows = this.sql
+        .exec<Row>(
+          `SELECT ${columns} FROM feed_events WHERE pos < ? AND pos > ?${filter} ORDER BY pos DESC LIMIT ?`,
+          Number(before),
+          Number(after),
+          ...params,
+          q.limit,
+        )
+        .toArray()
+        .reverse();
+      return { data: rows.map(envelope), after: rows.at(-1)?.id ?? null };
+    }
+    const until = Number(after) + SCAN_LIMIT;
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT ${columns} FROM feed_events WHERE pos > ? AND pos <= ?${filter} ORDER BY pos LIMIT ?`,
+        Number(after),
+        until,
+        ...params,
+        q.limit,
+      )
+      .toArray();
+    if (rows.length < q.limit) {
+      // Scanned to the bound without filling the page: continue from the last position scanned.
+      const scanned = this.sql
+        .exec<{ id: string }>("SELECT id FROM feed_events WHERE pos <= ? ORDER BY pos DESC LIMIT 1", until)
+        .toArray()[0];
+      const more = this.sql.exec("SELECT 1 FROM feed_events WHERE pos > ? LIMIT 1", until).toArray().length > 0;
+      if (more && scanned) return { data: rows.map(envelope), after: scanned.id };
+    }
+    return { data: rows.map(envelope), after: rows.at(-1)?.id ?? null };
+  }
+
+  head(): FeedHead {
+    const last = this.sql
+      .exec<{ pos: number; id: string; created_at: string }>(
+        "SELECT pos, id, created_at FROM feed_events ORDER BY pos DESC LIMIT 1",
+      )
+      .toArray()[0];
+    // Positions are dense but for the oldest, trimmed by retention: no count over every row.
+    const first = this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events ORDER BY pos LIMIT 1").toArray()[0];
+    return {
+      events: last && first ? Number(last.pos) - Number(first.pos) + 1 : 0,
+      position: Number(last?.pos ?? 0),
+      lastEventId: last?.id ?? null,
+      lastEventAt: last?.created_at ?? null,
+    };
+  }
+
+  /** Drops events recorded before `cutoff`; answers whether older ones remain. */
+  trim(cutoff: number): boolean {
+    this.sql.exec(
+      "DELETE FROM feed_events WHERE pos IN (SELECT pos FROM feed_events WHERE recorded_at < ? ORDER BY pos LIMIT ?)",
+      cutoff,
+      TRIM_BATCH,
+    );
+    return this.sql.exec("SELECT 1 FROM feed_events WHERE recorded_at < ? LIMIT 1", cutoff).toArray().length > 0;
+  }
+}

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { requireApiKey } from "../http/auth";
+import { validQuery } from "../http/query";
+import { InvalidCursor } from "../read/errors";
+import { EventsQuery } from "../schemas/list";
+
+/**
+ * `GET /events`: the cache's change feed with the contract of WorkOS's Events API. Every change
+ * the cache applied, in one global order; a reader following `after` sees each once.
+ */
+export const events = new Hono<AppEnv>();
+events.use(requireApiKey);
+
+events.get("/", validQuery(EventsQuery, ["events"]), async (c) => {
+  const { events: names, after, before, limit, organization_id, range_start, range_end } = c.req.valid("query");
+  const page = await c.env.FEED.getByName("feed").list({
+    events: names,
+    after,
+    before,
+    limit,
+    organization_id,
+    range_start,
+    range_end,
+  });
+  if ("invalidCursor" in page) {
+    const which = page.invalidCursor;
+    throw new InvalidCursor(which, (which === "after" ? after : before) ?? "");
+  }
+  // Events are kept as JSON text: the page is assembled, never re-serialised.
+  const body = `{"object":"list","data":[${page.data.join(",")}],"list_metadata":${JSON.stringify({ after: page.after })}}`;
+  return c.body(body, 200, { "Content-Type": "application/json" });
+});
