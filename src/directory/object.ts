@@ -15,7 +15,7 @@ import { UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS, READ_MAX_WAIT_MS } from "../upstream/gate";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
-import { kvKeyOf, materialize, servedJson } from "./projection";
+import { eventDirectoryJson, kvKeyOf, materialize, servedJson } from "./projection";
 import { pulled, userOf } from "./pulled";
 import { SqliteStore } from "./sqlite-store";
 import { Crawler } from "./sync";
@@ -74,7 +74,7 @@ export class DirectoryObject extends DurableObject<Env> {
     this.recorder = new ChangeRecorder(ctx.storage.sql, {
       directoryId: () => this.store.getMeta("directory_id"),
       organizationId: () => this.store.directory()?.data?.organization_id ?? null,
-      json: (kind, id) => servedJson(this.store, kind, id),
+      json: (kind, id) => (kind === "directory" ? eventDirectoryJson(this.store) : servedJson(this.store, kind, id)),
     });
     const config = loadConfig(env);
     this.crawler = new Crawler(

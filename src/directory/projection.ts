@@ -1,5 +1,6 @@
 import { kvKeys } from "../kv/keys";
 import type { KvWrite } from "../kv/outbox";
+import { type Directory, eventDirectory } from "../schemas/directory";
 import type { DirtyKey } from "./model";
 import type { SqliteStore } from "./sqlite-store";
 
@@ -38,7 +39,15 @@ export function servedJson(store: SqliteStore, kind: "directory" | "user" | "gro
   if (!row || row.deleted || !row.data) return null;
   if (kind === "group") return JSON.stringify(row.data);
   const { active, inactive, groups } = store.counts();
-  return JSON.stringify({ ...row.data, metadata: { users: { active, inactive }, groups } });
+  // `domains` (kept from events, for the change feed) is not part of the REST shape.
+  const { domains: _domains, ...directory } = row.data as Directory;
+  return JSON.stringify({ ...directory, metadata: { users: { active, inactive }, groups } });
+}
+
+/** The directory as WorkOS's directory events carry it, or null when it is not live. */
+export function eventDirectoryJson(store: SqliteStore): string | null {
+  const row = store.directory();
+  return row && !row.deleted && row.data ? JSON.stringify(eventDirectory(row.data)) : null;
 }
 
 /**

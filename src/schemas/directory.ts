@@ -47,9 +47,16 @@ export type Directory = v.InferOutput<typeof Directory>;
 
 const Domain = v.looseObject({ object: v.optional(v.string()), id: v.optional(v.string()), domain: v.string() });
 
+/** And back: the REST state as events spell it. */
+const EVENT_STATE = Object.fromEntries(Object.entries(REST_STATE).map(([event, rest]) => [rest, event])) as Record<
+  DirectoryState,
+  v.InferOutput<typeof EventDirectoryState>
+>;
+
 /**
  * The directory in `dsync.activated` / `dsync.deleted`, turned into the REST shape:
- * event state mapped to the REST enum, first of `domains[]` as `domain`.
+ * event state mapped to the REST enum, first of `domains[]` as `domain`. The `domains` given are
+ * kept beside it (not served by the REST API; the change feed's events carry them).
  */
 export const EventDirectory = v.pipe(
   v.looseObject({
@@ -68,6 +75,32 @@ export const EventDirectory = v.pipe(
   v.transform(({ domains, previous_attributes: _diff, ...d }): Directory => {
     const domain = d.domain ?? domains[0]?.domain;
     const state = d.state in REST_STATE ? REST_STATE[d.state as keyof typeof REST_STATE] : d.state;
-    return { ...d, object: "directory", state: state as DirectoryState, ...(domain ? { domain } : {}) };
+    return {
+      ...d,
+      object: "directory",
+      state: state as DirectoryState,
+      ...(domain ? { domain } : {}),
+      ...(domains.length ? { domains } : {}),
+    };
   }),
 );
+
+/**
+ * A stored directory as WorkOS's `dsync.activated` / `dsync.deleted` carry it (event state,
+ * `domains`). One known only from the REST API has no domain ids: it keeps its `domain`.
+ */
+export function eventDirectory({
+  metadata: _counts,
+  domains,
+  state,
+  domain,
+  ...d
+}: Directory): Record<string, unknown> {
+  const known = Array.isArray(domains) && domains.length > 0;
+  return {
+    ...d,
+    state: EVENT_STATE[state] ?? state,
+    domains: known ? domains : [],
+    ...(known || !domain ? {} : { domain }),
+  };
+}

@@ -163,6 +163,49 @@ describe.each(SDKS)("the official SDK $version against the cache", ({ sdk, byId 
     expect(found.data.map((d) => d.id)).toEqual([D]);
   });
 
+  it("pages the change feed to its end with listEvents: every delivered change once, under its id", async () => {
+    const workos = client();
+    const names = ["dsync.activated", "dsync.user.created", "dsync.group.created", "dsync.group.user_added"];
+    const follow = async () => {
+      const seen: { id: string; event: string; createdAt: Date; data: unknown }[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await workos.events.listEvents({
+          events: names as never,
+          organizationId: "org_E2E",
+          limit: 100,
+          after,
+        });
+        seen.push(...page.data);
+        if (!page.listMetadata.after) return seen;
+        after = page.listMetadata.after;
+      }
+    };
+    // Deliveries ran concurrently: a user first met in a membership event was created by it (the
+    // side change under a new id), and its own user.created, arriving after, changed nothing.
+    const seen = await eventually(
+      follow,
+      (s) => s.filter((e) => e.event === "dsync.group.user_added").length >= N,
+      "the whole feed",
+    );
+    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+    const count = (name: string) => seen.filter((e) => e.event === name).length;
+    expect([count("dsync.activated"), count("dsync.group.created")]).toEqual([2, 3]);
+    expect([count("dsync.user.created"), count("dsync.group.user_added")]).toEqual([N, N]);
+    const created = seen.filter((e) => e.event === "dsync.user.created").map((e) => (e.data as { id: string }).id);
+    expect(new Set(created).size).toBe(N);
+    const byId = new Map(delivered.map((e) => [e.id, e]));
+    for (const e of seen) {
+      const cause = byId.get(e.id);
+      if (!cause) continue;
+      expect(e.event).toBe(cause.event);
+      // SDK 11 keeps `createdAt` as the string, 12 makes it a Date.
+      expect(new Date(e.createdAt).toISOString()).toBe(cause.created_at);
+    }
+    // Every membership was delivered as itself: those keep WorkOS's ids.
+    expect(seen.filter((e) => e.event === "dsync.group.user_added").every((e) => byId.has(e.id))).toBe(true);
+  });
+
   it("raises the SDK's typed errors, with the request id", async () => {
     const workos = client();
     const missing = await workos.directorySync.getUser(byId("directory_user_missing")).catch((e: unknown) => e);
@@ -258,6 +301,8 @@ describe("contract with WorkOS's OpenAPI document", () => {
       `/directories/${D}/users/${uid(0)}`,
       `/directories/${D}/groups?user=${uid(1)}`,
       `/directories/${D}/groups/${groups[0]?.id}`,
+      "/events?limit=100",
+      "/events?events=dsync.group.user_added&organization_id=org_E2E",
     ];
     for (const path of paths) {
       const res = await raw(path);

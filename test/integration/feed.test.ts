@@ -58,6 +58,12 @@ describe("the change feed (GET /events)", () => {
     expect(byId.get(renamed.id)?.data).toMatchObject({ id: u(1).id, first_name: "Renamed", groups: [] });
     expect(byId.get(deleted.id)?.data).toMatchObject({ id: u(0).id, groups: [{ id: g.id }] });
     expect(byId.get(activated.id)?.created_at).toBe(activated.created_at);
+    // A directory event carries the directory as WorkOS's events do (event state, `domains`).
+    expect(byId.get(activated.id)?.data).toEqual({ ...activated.data, organization_id: org });
+    // ...while the REST read keeps serving the REST shape.
+    const served = await json<Record<string, unknown>>(await get(`/directories/${D}`));
+    expect(served).toMatchObject({ state: "linked", domain: "example.com" });
+    expect(served).not.toHaveProperty("domains");
   });
 
   it("records a deleted directory, then each user and group it took with it, under new ids", async () => {

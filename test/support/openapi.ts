@@ -44,7 +44,8 @@ export type SchemaName =
   | "DirectoryUserListWithoutGroups"
   | "DirectoryGroup"
   | "DirectoryGroupList"
-  | "EventSchema";
+  | "EventSchema"
+  | "EventList";
 
 /** Throws with ajv's findings unless `value` conforms to the named schema of the spec. */
 export function assertConforms(name: SchemaName, value: unknown, context: string = name): void {
@@ -61,6 +62,7 @@ export function assertConforms(name: SchemaName, value: unknown, context: string
 /** The spec schema a response of the cache's read API must conform to. */
 export function schemaForPath(pathname: string): SchemaName {
   const [, resource, id, scoped, scopedId] = pathname.split("/");
+  if (resource === "events") return "EventList";
   if (resource === "directories" && scoped === "users")
     return scopedId ? "DirectoryUser" : "DirectoryUserListWithoutGroups";
   if (resource === "directories" && scoped === "groups") return scopedId ? "DirectoryGroup" : "DirectoryGroupList";
