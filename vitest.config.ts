@@ -32,6 +32,9 @@ export default defineConfig({
                 ADMIN_API_KEYS: ADMIN_KEY,
                 WORKOS_API_KEY: STANDIN_KEY,
                 WORKOS_API_BASE_URL: inject("standinUrl"),
+                // Push deliveries go to a subscriber on localhost, retried after 1 s (not 30).
+                PUSH_ALLOW_HTTP_LOCALHOST: "true",
+                PUSH_RETRY_BASE_SECONDS: "1",
               },
             },
           })),

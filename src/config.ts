@@ -61,6 +61,9 @@ const Settings = v.object({
   RECONCILE_BRAKE_PERCENT: WholeNumber(" (a percentage)", "20", 1, 100),
   RECONCILE_BRAKE_MIN: WholeNumber("", "10", 0, 1_000_000),
   FEED_RETENTION_DAYS: WholeNumber(" of days", "30", 1, 365),
+  PUSH_ALLOW_HTTP_LOCALHOST: v.optional(v.picklist(["true", "false"], "must be true or false"), "false"),
+  PUSH_RETRY_BASE_SECONDS: WholeNumber(" of seconds", "30", 1, 3600),
+  PUSH_TIMEOUT_SECONDS: WholeNumber(" of seconds", "10", 1, 30),
 });
 
 export interface Config {
@@ -86,6 +89,11 @@ export interface Config {
   deletionBrake: { percent: number; min: number };
   /** How long the change feed (GET /events) keeps an event. */
   feedRetentionMs: number;
+  /**
+   * Push subscriptions: `http://localhost` targets allowed (development only); the first retry's
+   * delay (doubling up to 12 h); how long a subscriber may take to answer.
+   */
+  push: { allowHttpLocalhost: boolean; retryBaseSeconds: number; timeoutMs: number };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -112,6 +120,9 @@ export function loadConfig(env: Env): ConfigResult {
     RECONCILE_BRAKE_PERCENT: env.RECONCILE_BRAKE_PERCENT || undefined,
     RECONCILE_BRAKE_MIN: env.RECONCILE_BRAKE_MIN || undefined,
     FEED_RETENTION_DAYS: env.FEED_RETENTION_DAYS || undefined,
+    PUSH_ALLOW_HTTP_LOCALHOST: env.PUSH_ALLOW_HTTP_LOCALHOST || undefined,
+    PUSH_RETRY_BASE_SECONDS: env.PUSH_RETRY_BASE_SECONDS || undefined,
+    PUSH_TIMEOUT_SECONDS: env.PUSH_TIMEOUT_SECONDS || undefined,
   });
   const result: ConfigResult = parsed.success
     ? {
@@ -128,6 +139,11 @@ export function loadConfig(env: Env): ConfigResult {
           eventsSettleMs: parsed.output.EVENTS_SETTLE_SECONDS * 1000,
           deletionBrake: { percent: parsed.output.RECONCILE_BRAKE_PERCENT, min: parsed.output.RECONCILE_BRAKE_MIN },
           feedRetentionMs: parsed.output.FEED_RETENTION_DAYS * 24 * 3600 * 1000,
+          push: {
+            allowHttpLocalhost: parsed.output.PUSH_ALLOW_HTTP_LOCALHOST === "true",
+            retryBaseSeconds: parsed.output.PUSH_RETRY_BASE_SECONDS,
+            timeoutMs: parsed.output.PUSH_TIMEOUT_SECONDS * 1000,
+          },
         },
       }
     : {

@@ -1,6 +1,8 @@
 import { app } from "./app";
 import type { Env } from "./env";
 import { log } from "./log";
+import { consumeDeadDeliveries, consumeDeliveries } from "./push/consumer";
+import type { DeliveryMessage } from "./schemas/subscriptions";
 
 export { DirectoryObject } from "./directory/object";
 export { FeedObject } from "./feed/object";
@@ -17,5 +19,10 @@ export default {
         .then((report) => log.info("schedule ran", { report: JSON.stringify(report) }))
         .catch((err) => log.error("schedule failed", { error: String(err) })),
     );
+  },
+  /** Push subscriptions: deliveries, and those that failed past their retries. */
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dead")) return consumeDeadDeliveries(batch as MessageBatch<DeliveryMessage>, env);
+    return consumeDeliveries(batch as MessageBatch<DeliveryMessage>, env);
   },
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,5 @@
 import { toJsonSchema, toJsonSchemaDefs } from "@valibot/to-json-schema";
-import type * as v from "valibot";
+import * as v from "valibot";
 import { Directory } from "./schemas/directory";
 import { ErrorBody } from "./schemas/errors";
 import { EventEnvelope } from "./schemas/events";
@@ -24,6 +24,7 @@ import {
   SyncStatus,
   WebhookAck,
 } from "./schemas/ops";
+import { CreateSubscription, Subscription } from "./schemas/subscriptions";
 import { DirectoryUserRecord, DirectoryUserWithGroups } from "./schemas/user";
 
 /**
@@ -50,6 +51,9 @@ const SCHEMAS = {
   ReconcileReport,
   CatchUpReport,
   EventList: FeedEventList,
+  CreateSubscription,
+  Subscription,
+  SubscriptionList: v.object({ object: v.literal("list"), data: v.array(Subscription) }),
 } as const;
 
 type SchemaName = keyof typeof SCHEMAS;
@@ -208,6 +212,30 @@ export function openApiDocument(): object {
           requestBody: { required: true, content: { "application/json": { schema: ref("BrakeRequest") } } },
           responses: { "200": json("SyncStatus", "Decided: the crawl is complete"), ...errors(401, 403, 409, 422) },
         },
+      },
+      "/admin/subscriptions": {
+        get: adminOp("Push subscriptions to the change feed", "SubscriptionList"),
+        post: {
+          ...adminOp("Subscribe a URL to the change feed (the secret is shown this once)", "Subscription", "201"),
+          requestBody: { required: true, content: { "application/json": { schema: ref("CreateSubscription") } } },
+          responses: { "201": json("Subscription", "Created, with its secret"), ...errors(401, 403, 422) },
+        },
+      },
+      "/admin/subscriptions/{id}": {
+        get: adminOp("A subscription and how its deliveries go", "Subscription", "200", [idParam]),
+        delete: {
+          ...adminOp("Delete a subscription", "Subscription", "204", [idParam]),
+          responses: { "204": { description: "Deleted" }, ...errors(401, 403, 404) },
+        },
+      },
+      "/admin/subscriptions/{id}/rotate": {
+        post: adminOp("A new secret (shown this once); the old one stops signing", "Subscription", "200", [idParam]),
+      },
+      "/admin/subscriptions/{id}/pause": {
+        post: adminOp("Pause a subscription's deliveries", "Subscription", "200", [idParam]),
+      },
+      "/admin/subscriptions/{id}/resume": {
+        post: adminOp("Resume a subscription's deliveries", "Subscription", "200", [idParam]),
       },
       "/admin/reconcile": { post: adminOp("Reconcile every directory", "ReconcileReport") },
       "/admin/events/catch-up": { post: adminOp("Apply Events API events after the stored cursor", "CatchUpReport") },

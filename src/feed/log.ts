@@ -17,6 +17,38 @@ CREATE INDEX IF NOT EXISTS feed_events_by_org ON feed_events (organization_id, p
 CREATE TABLE IF NOT EXISTS feed_sources (directory_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `;
 
+type Row = { pos: number; id: string; event: string; data: string; created_at: string };
+
+/** What a reader (GET /events, a subscription) wants of the feed; absent means any. */
+export interface Filter {
+  events?: readonly string[] | undefined;
+  organizations?: readonly string[] | undefined;
+  from?: string | undefined;
+  until?: string | undefined;
+}
+
+function conditions(f: Filter): { filter: string; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (f.events?.length) {
+    where.push("event IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(f.events));
+  }
+  if (f.organizations?.length) {
+    where.push("organization_id IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(f.organizations));
+  }
+  if (f.from !== undefined) {
+    where.push("created_at >= ?");
+    params.push(f.from);
+  }
+  if (f.until !== undefined) {
+    where.push("created_at < ?");
+    params.push(f.until);
+  }
+  return { filter: where.map((w) => ` AND ${w}`).join(""), params };
+}
+
 const envelope = (r: { id: string; event: string; data: string; created_at: string }) =>
   `{"object":"event","id":${JSON.stringify(r.id)},"event":${JSON.stringify(r.event)},"data":${r.data},"created_at":${JSON.stringify(r.created_at)}}`;
 
@@ -72,26 +104,12 @@ export class FeedLog {
     const before = q.before === undefined ? undefined : position(q.before);
     if (q.before !== undefined && before === undefined) return { invalidCursor: "before" };
 
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (q.events?.length) {
-      where.push("event IN (SELECT value FROM json_each(?))");
-      params.push(JSON.stringify(q.events));
-    }
-    if (q.organization_id !== undefined) {
-      where.push("organization_id = ?");
-      params.push(q.organization_id);
-    }
-    if (q.range_start !== undefined) {
-      where.push("created_at >= ?");
-      params.push(q.range_start);
-    }
-    if (q.range_end !== undefined) {
-      where.push("created_at < ?");
-      params.push(q.range_end);
-    }
-    const filter = where.map((w) => ` AND ${w}`).join("");
-    type Row = { pos: number; id: string; event: string; data: string; created_at: string };
+    const { filter, params } = conditions({
+      events: q.events,
+      organizations: q.organization_id === undefined ? undefined : [q.organization_id],
+      from: q.range_start,
+      until: q.range_end,
+    });
     const columns = "pos, id, event, data, created_at";
     if (before !== undefined) {
       // The `limit` events just before the cursor, still oldest first.
@@ -126,6 +144,33 @@ export class FeedLog {
       if (more && scanned) return { data: rows.map(envelope), after: scanned.id };
     }
     return { data: rows.map(envelope), after: rows.at(-1)?.id ?? null };
+  }
+
+  /**
+   * Events after position `after` matching `filter`, at most `limit`, scanning at most SCAN_LIMIT
+   * positions; `through`: the position scanned up to (where the next scan starts).
+   */
+  scan(after: number, filter: Filter, limit: number): { rows: Row[]; through: number } {
+    const { filter: sql, params } = conditions(filter);
+    const head = this.head().position;
+    const until = Math.min(after + SCAN_LIMIT, head);
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT pos, id, event, data, created_at FROM feed_events WHERE pos > ? AND pos <= ?${sql} ORDER BY pos LIMIT ?`,
+        after,
+        until,
+        ...params,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ ...r, pos: Number(r.pos) }));
+    return { rows, through: rows.length === limit ? (rows.at(-1)?.pos ?? until) : until };
+  }
+
+  dataAt(position: number): string | null {
+    return (
+      this.sql.exec<{ data: string }>("SELECT data FROM feed_events WHERE pos = ?", position).toArray()[0]?.data ?? null
+    );
   }
 
   head(): FeedHead {

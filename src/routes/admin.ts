@@ -5,10 +5,12 @@ import { requireAdminKey } from "../http/auth";
 import { ApiError, invalidParameters } from "../http/errors";
 import { NotFound } from "../read/errors";
 import { BrakeRequest, type DirectoryStatus } from "../schemas/ops";
+import { subscriptions } from "./subscriptions";
 
 /** Operator endpoints: directory sync on demand and its progress, reconcile, Events API catch-up. */
 export const admin = new Hono<AppEnv>();
 admin.use(requireAdminKey);
+admin.route("/subscriptions", subscriptions);
 
 const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
   if (!c.get("config").upstream) {
@@ -19,6 +21,7 @@ const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
 /** Per directory: counts, last event applied and when, last sync and its result, pending KV writes. */
 admin.get("/status", async (c) => {
   const overview = await c.env.REGISTRY.getByName("registry").overview();
+  const feed = c.env.FEED.getByName("feed");
   const directories: DirectoryStatus[] = [];
   for (const id of overview.ids) directories.push((await c.env.DIRECTORY.getByName(id).status()) as DirectoryStatus);
   return c.json({
@@ -26,6 +29,7 @@ admin.get("/status", async (c) => {
     eventsCursor: overview.eventsCursor,
     lastReconcileAt: overview.lastReconcileAt,
     directories,
+    feed: { head: await feed.head(), subscriptions: await feed.listSubscriptions() },
   });
 });
 

@@ -1,4 +1,6 @@
 import * as v from "valibot";
+import { FeedHead } from "./feed";
+import { Subscription } from "./subscriptions";
 
 /** What an admin may do with a braked sweep: run it as it stands now, or complete removing nothing. */
 export const BrakeDecision = v.picklist(["apply", "discard"]);
@@ -123,6 +125,8 @@ export const Status = v.object({
   eventsCursor: v.nullable(v.string()),
   lastReconcileAt: v.nullable(v.string()),
   directories: v.array(DirectoryStatus),
+  /** The change feed's head, and each push subscription's state. */
+  feed: v.object({ head: FeedHead, subscriptions: v.array(Subscription) }),
 });
 
 export const Health = v.object({ status: v.picklist(["ok", "misconfigured"]) });

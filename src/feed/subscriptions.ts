@@ -1,0 +1,172 @@
+import type { DeliveryOutcome, Subscription } from "../schemas/subscriptions";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS subscriptions (
+  id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, organization_ids TEXT NOT NULL,
+  secret TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, position INTEGER NOT NULL,
+  backlog INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0, dead INTEGER NOT NULL DEFAULT 0,
+  last_success_at INTEGER, last_failure_at INTEGER, last_failure_status INTEGER, last_failure_error TEXT);
+`;
+
+type Row = {
+  id: string;
+  url: string;
+  events: string;
+  organization_ids: string;
+  secret: string;
+  state: "active" | "paused";
+  created_at: number;
+  position: number;
+  backlog: number;
+  delivered: number;
+  dead: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  last_failure_status: number | null;
+  last_failure_error: string | null;
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+/** A subscription's delivery settings, as the queue consumer needs them. */
+export interface Target {
+  url: string;
+  secret: string;
+  state: "active" | "paused";
+}
+
+/**
+ * Push subscriptions to the feed, kept by the feed object: where each delivers, what it wants,
+ * its secret, the feed position its deliveries are queued up to, and how delivering goes.
+ */
+export class SubscriptionStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  create(
+    id: string,
+    s: { url: string; events: string[]; organization_ids: string[]; secret: string },
+    now: number,
+    position: number,
+  ): Subscription {
+    this.sql.exec(
+      `INSERT INTO subscriptions (id, url, events, organization_ids, secret, state, created_at, position)
+       VALUES (?, ?, ?, ?, ?, 'active', ?, ?)`,
+      id,
+      s.url,
+      JSON.stringify(s.events),
+      JSON.stringify(s.organization_ids),
+      s.secret,
+      now,
+      position,
+    );
+    return { ...(this.get(id) as Subscription), secret: s.secret };
+  }
+
+  list(): Subscription[] {
+    return this.sql.exec<Row>("SELECT * FROM subscriptions ORDER BY created_at, id").toArray().map(view);
+  }
+
+  get(id: string): Subscription | null {
+    const row = this.row(id);
+    return row ? view(row) : null;
+  }
+
+  delete(id: string): boolean {
+    const found = this.row(id) !== null;
+    this.sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
+    return found;
+  }
+
+  rotate(id: string, secret: string): Subscription | null {
+    if (!this.row(id)) return null;
+    this.sql.exec("UPDATE subscriptions SET secret = ? WHERE id = ?", secret, id);
+    return { ...(this.get(id) as Subscription), secret };
+  }
+
+  setState(id: string, state: "active" | "paused"): Subscription | null {
+    if (!this.row(id)) return null;
+    this.sql.exec("UPDATE subscriptions SET state = ? WHERE id = ?", state, id);
+    return this.get(id);
+  }
+
+  /** Active subscriptions with what they want, for queuing deliveries. */
+  active(): { id: string; events: string[]; organizations: string[]; position: number }[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM subscriptions WHERE state = 'active'")
+      .toArray()
+      .map((r) => ({
+        id: r.id,
+        events: JSON.parse(r.events) as string[],
+        organizations: JSON.parse(r.organization_ids) as string[],
+        position: Number(r.position),
+      }));
+  }
+
+  /** `queued` deliveries were sent to the queue, covering the feed up to `position`. */
+  queued(id: string, position: number, queued: number) {
+    this.sql.exec("UPDATE subscriptions SET position = ?, backlog = backlog + ? WHERE id = ?", position, queued, id);
+  }
+
+  targets(ids: readonly string[]): Record<string, Target> {
+    const out: Record<string, Target> = {};
+    for (const id of new Set(ids)) {
+      const r = this.row(id);
+      if (r) out[id] = { url: r.url, secret: r.secret, state: r.state };
+    }
+    return out;
+  }
+
+  /** Folds delivery outcomes into each subscription's state. */
+  record(outcomes: readonly DeliveryOutcome[]) {
+    for (const o of outcomes) {
+      if (o.outcome === "delivered")
+        this.sql.exec(
+          "UPDATE subscriptions SET delivered = delivered + 1, backlog = MAX(0, backlog - 1), last_success_at = MAX(COALESCE(last_success_at, 0), ?) WHERE id = ?",
+          o.at,
+          o.subscription,
+        );
+      else
+        this.sql.exec(
+          `UPDATE subscriptions SET last_failure_at = ?, last_failure_status = ?, last_failure_error = ?,
+             dead = dead + ?, backlog = MAX(0, backlog - ?) WHERE id = ?`,
+          o.at,
+          o.status,
+          o.error.slice(0, 300),
+          o.outcome === "dead" ? 1 : 0,
+          o.outcome === "dead" ? 1 : 0,
+          o.subscription,
+        );
+    }
+  }
+
+  private row(id: string): Row | null {
+    return this.sql.exec<Row>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0] ?? null;
+  }
+}
+
+function view(r: Row): Subscription {
+  return {
+    object: "subscription",
+    id: r.id,
+    url: r.url,
+    events: JSON.parse(r.events) as string[],
+    organization_ids: JSON.parse(r.organization_ids) as string[],
+    state: r.state,
+    created_at: iso(r.created_at) as string,
+    position: Number(r.position),
+    backlog: Number(r.backlog),
+    delivered: Number(r.delivered),
+    dead: Number(r.dead),
+    last_success_at: iso(r.last_success_at),
+    last_failure:
+      r.last_failure_at === null
+        ? null
+        : {
+            at: iso(r.last_failure_at) as string,
+            status: r.last_failure_status === null ? null : Number(r.last_failure_status),
+            error: r.last_failure_error ?? "",
+          },
+  };
+}
