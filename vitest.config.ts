@@ -35,6 +35,17 @@ export default defineConfig({
                 // Push deliveries go to a subscriber on localhost, retried after 1 s (not 30).
                 PUSH_ALLOW_HTTP_LOCALHOST: "true",
                 PUSH_RETRY_BASE_SECONDS: "1",
+                PUSH_TIMEOUT_SECONDS: "2",
+              },
+              // 3 retries (1 s, 2 s, 4 s), not 16, before the dead-letter queue.
+              queueConsumers: {
+                "workos-dsync-cache-deliveries": {
+                  maxBatchSize: 10,
+                  maxBatchTimeout: 1,
+                  maxRetries: 3,
+                  deadLetterQueue: "workos-dsync-cache-deliveries-dead",
+                },
+                "workos-dsync-cache-deliveries-dead": { maxBatchSize: 10, maxBatchTimeout: 1 },
               },
             },
           })),

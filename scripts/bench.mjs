@@ -81,7 +81,7 @@ async function start(options) {
   return { mf, url, pid };
 }
 
-async function startCache(scriptPath) {
+async function startCache(scriptPath, settings = {}) {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
   return start({
     ...workerOptions,
@@ -93,6 +93,7 @@ async function startCache(scriptPath) {
       API_KEYS: READ_KEY,
       ADMIN_API_KEYS: ADMIN_KEY,
       WORKOS_WEBHOOK_SECRET: SECRET,
+      ...settings,
     },
   });
 }
@@ -244,7 +245,10 @@ async function main() {
   );
   log("building the worker (wrangler deploy --dry-run)…");
   const scriptPath = build();
-  const cache = await startCache(scriptPath);
+  // The cache under test delivers its change feed to one push subscriber; `plain` is the same
+  // cache with the feed off, the baseline of ingestion with the feed.
+  const cache = await startCache(scriptPath, { PUSH_ALLOW_HTTP_LOCALHOST: "true" });
+  const plain = await startCache(scriptPath, { CHANGE_FEED: "off" });
   const base = cache.url.href;
 
   const D1 = "directory_bench_1k";
@@ -303,7 +307,10 @@ async function main() {
     body: '{"status":"applied","event_id":"event_bench_0"}',
   };
   const bare = await startBare(responses, "2026-04-26");
-  if (process.argv.includes("--serve")) return serve(cache, bare, auth, scenarios);
+  if (process.argv.includes("--serve")) {
+    await plain.mf.dispose();
+    return serve(cache, bare, auth, scenarios);
+  }
 
   const target = (url, s) => ({ url: `${url.href}${s.path.slice(1)}`, headers: auth });
   const ingestTarget = (url) => ({
@@ -327,6 +334,13 @@ async function main() {
   const all = [
     ...scenarios.map((s) => ({ ...s, make: (u) => target(u, s) })),
     { name: "webhook ingestion (events/s)", make: ingestTarget, coldOps: "-", hotOps: "-" },
+    {
+      name: "webhook ingestion, feed + 1 subscription vs feed off (events/s; 'bare' = feed off)",
+      make: ingestTarget,
+      baseline: plain.url,
+      coldOps: "-",
+      hotOps: "-",
+    },
   ];
   if (only) all.splice(0, all.length, ...all.filter((s) => only.test(s.name)));
   for (const s of all) s.rounds = [];
@@ -340,9 +354,10 @@ async function main() {
     const order = round % 2 ? ["cache", "bare"] : ["bare", "cache"];
     const r = {};
     for (const side of order) {
-      const res = await run(s.make(side === "cache" ? cache.url : bare.url));
+      const url = side === "cache" ? cache.url : (s.baseline ?? bare.url);
+      const res = await run(s.make(url));
       if (res.non2xx > 0) {
-        const probe = await fetch(s.make(side === "cache" ? cache.url : bare.url).url, { headers: auth });
+        const probe = await fetch(s.make(url).url, { headers: auth });
         throw new Error(
           `${s.name} (${side}): ${res.non2xx} non-2xx answers; e.g. ${probe.status} ${(await probe.text()).slice(0, 300)}`,
         );
@@ -355,10 +370,21 @@ async function main() {
     for (const s of reads) await measure(s, round);
     log(`read round ${round}/${ROUNDS} done`);
   }
-  if (floods.length) await deliver(base, [ev("dsync.activated", dir(DI))]);
+  if (floods.length) {
+    await deliver(base, [ev("dsync.activated", dir(DI))]);
+    await deliver(plain.url.href, [ev("dsync.activated", dir(DI))]);
+    // The subscriber: the bare worker, which answers any POST /webhooks/workos with a 200.
+    const res = await fetch(`${base}admin/subscriptions`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `${bare.url.href}webhooks/workos` }),
+    });
+    if (res.status !== 201) throw new Error(`subscribing: ${res.status} ${await res.text()}`);
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of floods) {
       await untilFlushed(base, [D1, DB, DI]);
+      await untilFlushed(plain.url.href, [DI]);
       await measure(s, round);
     }
     log(`ingestion round ${round}/${ROUNDS} done`);
@@ -392,6 +418,7 @@ async function main() {
   const page = row("list page of 100");
   const small1k = row("list page, 1k");
   const large = row(`list page, ${BIG / 1000}k`);
+  const feed = row("webhook ingestion, feed");
   const scale = small1k && large ? median(small1k.rounds.map((r, i) => r.cache.rps / large.rounds[i].cache.rps)) : null;
   const checks = [
     hot && ["hot GET by id >= 0.85x bare", hot.ratio >= 0.85, hot.ratio.toFixed(2)],
@@ -402,6 +429,7 @@ async function main() {
       `${scale.toFixed(2)}x`,
     ],
     ["zero same-key KV writes within 1 s (whole run, incl. ingestion flood)", sameKey === 0, String(sameKey)],
+    feed && ["ingestion with the feed and 1 subscription >= 0.8x without", feed.ratio >= 0.8, feed.ratio.toFixed(2)],
   ].filter(Boolean);
 
   const f = (x) => (typeof x === "number" ? (x >= 100 ? Math.round(x).toLocaleString("en") : x.toFixed(2)) : String(x));
@@ -452,6 +480,7 @@ async function main() {
     log("wrote docs/benchmarks.md");
   }
   await cache.mf.dispose();
+  await plain.mf.dispose();
   await bare.mf.dispose();
   if (checks.some(([, ok]) => !ok)) process.exitCode = 1;
 }

@@ -61,6 +61,7 @@ const Settings = v.object({
   RECONCILE_BRAKE_PERCENT: WholeNumber(" (a percentage)", "20", 1, 100),
   RECONCILE_BRAKE_MIN: WholeNumber("", "10", 0, 1_000_000),
   FEED_RETENTION_DAYS: WholeNumber(" of days", "30", 1, 365),
+  CHANGE_FEED: v.optional(v.picklist(["on", "off"], "must be on or off"), "on"),
   PUSH_ALLOW_HTTP_LOCALHOST: v.optional(v.picklist(["true", "false"], "must be true or false"), "false"),
   PUSH_RETRY_BASE_SECONDS: WholeNumber(" of seconds", "30", 1, 3600),
   PUSH_TIMEOUT_SECONDS: WholeNumber(" of seconds", "10", 1, 30),
@@ -87,6 +88,8 @@ export interface Config {
    * groups), and more than `min` of them, is held for an admin instead of applied.
    */
   deletionBrake: { percent: number; min: number };
+  /** Whether changes are recorded for the change feed (GET /events, push subscriptions). */
+  feedEnabled: boolean;
   /** How long the change feed (GET /events) keeps an event. */
   feedRetentionMs: number;
   /**
@@ -120,6 +123,7 @@ export function loadConfig(env: Env): ConfigResult {
     RECONCILE_BRAKE_PERCENT: env.RECONCILE_BRAKE_PERCENT || undefined,
     RECONCILE_BRAKE_MIN: env.RECONCILE_BRAKE_MIN || undefined,
     FEED_RETENTION_DAYS: env.FEED_RETENTION_DAYS || undefined,
+    CHANGE_FEED: env.CHANGE_FEED || undefined,
     PUSH_ALLOW_HTTP_LOCALHOST: env.PUSH_ALLOW_HTTP_LOCALHOST || undefined,
     PUSH_RETRY_BASE_SECONDS: env.PUSH_RETRY_BASE_SECONDS || undefined,
     PUSH_TIMEOUT_SECONDS: env.PUSH_TIMEOUT_SECONDS || undefined,
@@ -138,6 +142,7 @@ export function loadConfig(env: Env): ConfigResult {
           webhookToleranceMs: parsed.output.WEBHOOK_TOLERANCE_SECONDS * 1000,
           eventsSettleMs: parsed.output.EVENTS_SETTLE_SECONDS * 1000,
           deletionBrake: { percent: parsed.output.RECONCILE_BRAKE_PERCENT, min: parsed.output.RECONCILE_BRAKE_MIN },
+          feedEnabled: parsed.output.CHANGE_FEED === "on",
           feedRetentionMs: parsed.output.FEED_RETENTION_DAYS * 24 * 3600 * 1000,
           push: {
             allowHttpLocalhost: parsed.output.PUSH_ALLOW_HTTP_LOCALHOST === "true",

@@ -65,18 +65,22 @@ export class DirectoryObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const config = loadConfig(env);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
     this.store = new SqliteStore(
       ctx.storage.sql,
       (mark) => this.outbox.mark(mark),
       (change) => this.recorder.note(change),
     );
-    this.recorder = new ChangeRecorder(ctx.storage.sql, {
-      directoryId: () => this.store.getMeta("directory_id"),
-      organizationId: () => this.store.directory()?.data?.organization_id ?? null,
-      json: (kind, id) => (kind === "directory" ? eventDirectoryJson(this.store) : servedJson(this.store, kind, id)),
-    });
-    const config = loadConfig(env);
+    this.recorder = new ChangeRecorder(
+      ctx.storage.sql,
+      {
+        directoryId: () => this.store.getMeta("directory_id"),
+        organizationId: () => this.store.directory()?.data?.organization_id ?? null,
+        json: (kind, id) => (kind === "directory" ? eventDirectoryJson(this.store) : servedJson(this.store, kind, id)),
+      },
+      config.ok && config.config.feedEnabled,
+    );
     this.crawler = new Crawler(
       this.store,
       (fn) => ctx.storage.transactionSync(fn),
@@ -274,6 +278,7 @@ export class DirectoryObject extends DurableObject<Env> {
       directoryId: this.store.getMeta("directory_id"),
       counts: this.store.counts(),
       pendingKvWrites: this.outbox.pending(),
+      pendingFeedEvents: this.recorder.pending(),
       failedKvWrites: this.outbox.failures(),
       kvSameKeyWritesUnderOneSecond: this.outbox.tooSoonTotal,
       lastEvent: JSON.parse(this.store.getMeta("last_event") ?? "null"),

@@ -29,25 +29,36 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 export class ChangeRecorder {
   private noted: Noted[] = [];
+  private organization: string | null | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly served: ServedRecords,
+    /** CHANGE_FEED=off: nothing is recorded. */
+    private readonly enabled = true,
   ) {
     sql.exec(SCHEMA);
   }
 
   begin() {
     this.noted = [];
+    this.organization = undefined;
+  }
+
+  /** The directory's organization, read once per applied event. */
+  private organizationId(): string | null {
+    if (this.organization === undefined) this.organization = this.served.organizationId();
+    return this.organization;
   }
 
   /** Apply reports a change (a deletion before it is made, so its last state is read now). */
   note(change: Change) {
+    if (!this.enabled) return;
     const deletion = (change.kind !== "membership" && change.deleted) || false;
     this.noted.push({
       change,
       data: deletion ? this.render(change) : null,
-      organizationId: deletion ? this.served.organizationId() : null,
+      organizationId: deletion ? this.organizationId() : null,
     });
   }
 
@@ -55,9 +66,18 @@ export class ChangeRecorder {
   commit(cause: DsyncEvent, now = Date.now()) {
     const noted = this.noted;
     this.noted = [];
+    if (noted.length === 0) return;
+    // One event's changes often name the same records (a membership and the user it created).
+    const rendered = new Map<string, string | null>();
+    const json = (kind: "directory" | "user" | "group", id: string) => {
+      const key = `${kind}:${id}`;
+      if (!rendered.has(key)) rendered.set(key, this.served.json(kind, id));
+      return rendered.get(key) ?? null;
+    };
     let causeUsed = !cause.id.startsWith("event_");
-    for (const { change, data, organizationId } of noted) {
-      const body = data ?? this.render(change);
+    for (const entry of noted) {
+      const { change, data } = entry;
+      const body = data ?? this.render(change, json);
       if (body === null) continue;
       const primary = !causeUsed && kindOf(cause.event) === change.kind;
       if (primary) causeUsed = true;
@@ -65,7 +85,7 @@ export class ChangeRecorder {
         "INSERT INTO feed_outbox (id, event, organization_id, created_at, data) VALUES (?, ?, ?, ?, ?)",
         primary ? cause.id : newEventId(now),
         eventName(change),
-        organizationId ?? this.served.organizationId() ?? organizationOf(body),
+        entry.organizationId ?? this.organizationId() ?? organizationOf(body),
         iso(primary ? cause.createdAt : now),
         body,
       );
@@ -92,14 +112,14 @@ export class ChangeRecorder {
     return Number(this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM feed_outbox").one().n);
   }
 
-  private render(change: Change): string | null {
+  private render(change: Change, json = this.served.json): string | null {
     if (change.kind === "directory") {
       const id = this.served.directoryId();
-      return id === null ? null : this.served.json("directory", id);
+      return id === null ? null : json("directory", id);
     }
-    if (change.kind !== "membership") return this.served.json(change.kind, change.id);
-    const user = this.served.json("user", change.userId);
-    const group = this.served.json("group", change.groupId);
+    if (change.kind !== "membership") return json(change.kind, change.id);
+    const user = json("user", change.userId);
+    const group = json("group", change.groupId);
     const directoryId = this.served.directoryId();
     if (user === null || group === null || directoryId === null) return null;
     return `{"directory_id":${JSON.stringify(directoryId)},"user":${user},"group":${group}}`;

@@ -127,15 +127,18 @@ export class SubscriptionStore {
           o.at,
           o.subscription,
         );
+      else if (o.outcome === "dead")
+        // The last failure (its status) stays what the subscriber last answered.
+        this.sql.exec(
+          "UPDATE subscriptions SET dead = dead + 1, backlog = MAX(0, backlog - 1) WHERE id = ?",
+          o.subscription,
+        );
       else
         this.sql.exec(
-          `UPDATE subscriptions SET last_failure_at = ?, last_failure_status = ?, last_failure_error = ?,
-             dead = dead + ?, backlog = MAX(0, backlog - ?) WHERE id = ?`,
+          "UPDATE subscriptions SET last_failure_at = ?, last_failure_status = ?, last_failure_error = ? WHERE id = ?",
           o.at,
           o.status,
           o.error.slice(0, 300),
-          o.outcome === "dead" ? 1 : 0,
-          o.outcome === "dead" ? 1 : 0,
           o.subscription,
         );
     }

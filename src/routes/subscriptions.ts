@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { ApiError, invalidParameters } from "../http/errors";
+import { requireFeed } from "../http/feed-guard";
 import { checkTarget } from "../push/target";
 import { CreateSubscription, type Subscription } from "../schemas/subscriptions";
 
@@ -17,7 +18,7 @@ const found = (s: Subscription | null, id: string): Subscription => {
   return s;
 };
 
-subscriptions.post("/", async (c) => {
+subscriptions.post("/", requireFeed, async (c) => {
   const body = v.safeParse(CreateSubscription, await c.req.json().catch(() => undefined));
   if (!body.success) throw invalidParameters(body.issues);
   const target = checkTarget(body.output.url, c.get("config").push.allowHttpLocalhost);

@@ -112,6 +112,8 @@ export const DirectoryStatus = v.object({
   directoryId: v.nullable(v.string()),
   counts: v.object({ active: v.number(), inactive: v.number(), groups: v.number() }),
   pendingKvWrites: v.number(),
+  /** Changes recorded for the change feed and not yet handed to it. */
+  pendingFeedEvents: v.number(),
   failedKvWrites: OutboxFailures,
   kvSameKeyWritesUnderOneSecond: v.number(),
   lastEvent: v.nullable(v.object({ id: v.string(), event: v.string(), outcome: v.string(), at: v.number() })),

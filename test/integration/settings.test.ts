@@ -21,6 +21,17 @@ describe("settings", () => {
     });
   });
 
+  it("turns the change feed off with CHANGE_FEED=off: GET /events is a clear 503", async () => {
+    const res = await app.request(
+      "/events",
+      { headers: { Authorization: `Bearer ${READ_KEY}` } },
+      { ...env, CHANGE_FEED: "off" },
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "feed_disabled" });
+    expect(loadConfig({ ...env, CHANGE_FEED: "maybe" })).toMatchObject({ ok: false });
+  });
+
   it("fails closed: without API_KEYS every read is refused with a JSON 503", async () => {
     for (const API_KEYS of [undefined, ""]) {
       const res = await read({ API_KEYS });

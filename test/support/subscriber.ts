@@ -1,7 +1,8 @@
 /**
  * A push subscriber (Node side) for tests: a real HTTP consumer that records every delivery it
  * gets (headers and raw body) at `/<name>`, answering each with the status set for that name
- * (200 unless told otherwise: a down consumer is one answering 503). Tests drive it through
+ * (200 unless told otherwise: a down consumer is one answering 503; 0, one that never answers).
+ * Tests drive it through
  * `/_subscriber/*`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -54,6 +55,7 @@ export class Subscriber {
     const status = this.statuses.get(target) ?? 200;
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     this.received.set(target, [...(this.received.get(target) ?? []), { headers, body, status }]);
+    if (status === 0) return; // a hung consumer: never answers (the sender's timeout must end it)
     answer(status, {});
   }
 }

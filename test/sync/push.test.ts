@@ -115,6 +115,53 @@ describe("push subscriptions", () => {
     expect(new Set(ok)).toEqual(new Set(events.map((e) => e.id)));
   });
 
+  it("delivers to one subscriber while another hangs: each delivery is on its own", async () => {
+    await setStatus("slow", 0);
+    const slow = await subscribe("slow", "org_PUSH_E");
+    const fast = await subscribe("fast", "org_PUSH_E");
+    const events = await feedDirectory("directory_01PUSHE", "org_PUSH_E", 3);
+    const done = await waitFor(async () => {
+      const s = await json<Subscription>(await admin(`/subscriptions/${fast.id}`));
+      return s.delivered === events.length ? s : undefined;
+    }, "the fast subscriber's deliveries");
+    expect(done.backlog).toBe(0);
+    const hung = await waitFor(async () => {
+      const s = await json<Subscription>(await admin(`/subscriptions/${slow.id}`));
+      return s.last_failure ? s : undefined;
+    }, "the hung subscriber's timeout");
+    expect(hung).toMatchObject({ delivered: 0, last_failure: { status: null, error: "no answer within 2000 ms" } });
+    await setStatus("slow", 200);
+  });
+
+  it("dead-letters a delivery that fails past its retries, counting it and keeping the last failure", async () => {
+    await setStatus("c", 500);
+    const sub = await subscribe("c", "org_PUSH_C");
+    const events = await feedDirectory("directory_01PUSHC", "org_PUSH_C", 1);
+    const dead = await waitFor(async () => {
+      const s = await json<Subscription & { dead: number }>(await admin(`/subscriptions/${sub.id}`));
+      return s.dead === events.length ? s : undefined;
+    }, "the deliveries dead-lettered");
+    expect(dead).toMatchObject({ backlog: 0, delivered: 0, last_failure: { status: 500 } });
+    // The first attempt and its 3 retries, each delivery.
+    expect((await received("c")).length).toBe(events.length * 4);
+  });
+
+  it("holds a paused subscription's deliveries and sends them once it is resumed", async () => {
+    const sub = await subscribe("d", "org_PUSH_D");
+    expect((await post(`/subscriptions/${sub.id}/pause`, {})).status).toBe(200);
+    const events = await feedDirectory("directory_01PUSHD", "org_PUSH_D", 2);
+    // Paused: the feed moves on, nothing is queued for it.
+    const paused = await json<Subscription & { position: number }>(await admin(`/subscriptions/${sub.id}`));
+    expect(paused).toMatchObject({ backlog: 0, delivered: 0 });
+    expect((await received("d")).length).toBe(0);
+    expect((await post(`/subscriptions/${sub.id}/resume`, {})).status).toBe(200);
+    const got = await waitFor(async () => {
+      const r = await received("d");
+      return r.length >= events.length ? r : undefined;
+    }, "the held deliveries");
+    expect(new Set(got.map((d) => JSON.parse(d.body).id))).toEqual(new Set(events.map((e) => e.id)));
+  });
+
   it("refuses targets that are not https to a public host, and manages subscriptions", async () => {
     for (const url of [
       "http://example.com/hook",
