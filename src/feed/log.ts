@@ -99,7 +99,8 @@ export class FeedLog {
   list(q: FeedQuery): FeedPage {
     const position = (id: string) =>
       this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events WHERE id = ?", id).toArray()[0]?.pos;
-    const after = q.after === undefined ? 0 : position(q.after);
+    // With no cursor, from the oldest event retention kept (positions before it are gone).
+    const after = q.after === undefined ? this.first() - 1 : position(q.after);
     if (after === undefined) return { invalidCursor: "after" };
     const before = q.before === undefined ? undefined : position(q.before);
     if (q.before !== undefined && before === undefined) return { invalidCursor: "before" };
@@ -167,6 +168,12 @@ export class FeedLog {
     return { rows, through: rows.length === limit ? (rows.at(-1)?.pos ?? until) : until };
   }
 
+  /** The oldest position held (1 when the feed is empty). */
+  private first(): number {
+    const row = this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events ORDER BY pos LIMIT 1").toArray()[0];
+    return Number(row?.pos ?? 1);
+  }
+
   dataAt(position: number): string | null {
     return (
       this.sql.exec<{ data: string }>("SELECT data FROM feed_events WHERE pos = ?", position).toArray()[0]?.data ?? null
@@ -180,9 +187,8 @@ export class FeedLog {
       )
       .toArray()[0];
     // Positions are dense but for the oldest, trimmed by retention: no count over every row.
-    const first = this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events ORDER BY pos LIMIT 1").toArray()[0];
     return {
-      events: last && first ? Number(last.pos) - Number(first.pos) + 1 : 0,
+      events: last ? Number(last.pos) - this.first() + 1 : 0,
       position: Number(last?.pos ?? 0),
       lastEventId: last?.id ?? null,
       lastEventAt: last?.created_at ?? null,

@@ -7,9 +7,8 @@ import * as sdk11 from "@workos-inc/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as sdk12 from "workos-node-12";
 import { directory, event, user, type WebhookEvent } from "../support/events";
-import { type RunningWorker, startWorker } from "../support/server";
-import { ADMIN_KEY, TEST_SETTINGS, WEBHOOK_SECRET } from "../support/settings";
-import { signatureHeader } from "../support/sign";
+import { postWebhook, type RunningWorker, startWorker } from "../support/server";
+import { ADMIN_KEY, TEST_SETTINGS } from "../support/settings";
 import { type Delivery, Subscriber } from "../support/subscriber";
 import { waitFor } from "../support/wait";
 
@@ -33,13 +32,7 @@ afterAll(async () => {
 });
 
 async function post(e: WebhookEvent) {
-  const body = JSON.stringify(e);
-  const res = await fetch(new URL("/webhooks/workos", worker.url), {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "WorkOS-Signature": await signatureHeader(body, WEBHOOK_SECRET) },
-    body,
-  });
-  expect(res.status).toBe(200);
+  expect((await postWebhook(worker, e)).status).toBe(200);
 }
 
 const adminFetch = (path: string, init: RequestInit = {}) =>

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as sdk12 from "workos-node-12";
 import { directory, event, group, iso, membership, T0, user, type WebhookEvent } from "../support/events";
 import { assertConforms, schemaForPath } from "../support/openapi";
-import { type RunningWorker, startWorker } from "../support/server";
-import { READ_KEY, TEST_SETTINGS, WEBHOOK_SECRET } from "../support/settings";
-import { signatureHeader } from "../support/sign";
+import { postWebhook, type RunningWorker, startWorker } from "../support/server";
+import { READ_KEY, TEST_SETTINGS } from "../support/settings";
 
 const D = "directory_01E2ESDK";
 const D2 = "directory_02E2ESDK";
@@ -33,12 +32,7 @@ let worker: RunningWorker;
 const delivered: WebhookEvent[] = [];
 
 async function post(e: WebhookEvent) {
-  const body = JSON.stringify(e);
-  const res = await fetch(new URL("/webhooks/workos", worker.url), {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "WorkOS-Signature": await signatureHeader(body, WEBHOOK_SECRET) },
-    body,
-  });
+  const res = await postWebhook(worker, e);
   if (res.status !== 200) throw new Error(`${e.event}: ${res.status} ${await res.text()}`);
   delivered.push(e);
 }

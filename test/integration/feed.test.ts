@@ -1,4 +1,6 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { FeedLog } from "../../src/feed/log";
 import { directory, event, group, iso, membership, T0, user, type WebhookEvent } from "../support/events";
 import { deliver, deliverAll, get, json, settle } from "../support/worker";
 
@@ -171,5 +173,32 @@ describe("the change feed (GET /events)", () => {
       expect(await res.json()).toMatchObject({ code: "invalid_request_parameters", errors: [{ field }] });
     }
     expect((await get("/events", null)).status).toBe(401);
+  });
+});
+
+describe("the feed's retention", () => {
+  it("trims old events in bounded steps, and a reader with no cursor starts at the oldest kept", async () => {
+    await runInDurableObject(env.FEED.getByName("feed-retention-test"), async (_instance, state) => {
+      const log = new FeedLog(state.storage.sql);
+      const events = Array.from({ length: 12_000 }, (_, i) => ({
+        seq: i + 1,
+        id: `event_retention_${String(i).padStart(5, "0")}`,
+        event: "dsync.user.created",
+        organization_id: "org_R",
+        created_at: new Date(0).toISOString(),
+        data: "{}",
+      }));
+      // The first 11,000 recorded long ago, the rest now.
+      log.append("directory_R", events.slice(0, 11_000), 1_000);
+      log.append("directory_R", events.slice(11_000), 10_000_000);
+      let rounds = 0;
+      while (log.trim(5_000_000)) rounds += 1;
+      expect(rounds).toBeGreaterThan(0);
+      expect(log.head()).toMatchObject({ events: 1_000, lastEventId: "event_retention_11999" });
+      const page = log.list({ limit: 5 });
+      expect("data" in page && page.data.map((e) => JSON.parse(e).id)).toEqual(
+        events.slice(11_000, 11_005).map((e) => e.id),
+      );
+    });
   });
 });

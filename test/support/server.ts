@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import type { WebhookEvent } from "./events";
+import { WEBHOOK_SECRET } from "./settings";
+import { signatureHeader } from "./sign";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -42,4 +45,14 @@ export async function startWorker(vars: Record<string, string>, scriptPath = bui
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await mf.ready;
   return { url, mf, dispose: () => mf.dispose() };
+}
+
+/** POSTs an event to a running worker's webhook route, signed as WorkOS signs it. */
+export async function postWebhook(worker: RunningWorker, e: WebhookEvent): Promise<Response> {
+  const body = JSON.stringify(e);
+  return fetch(new URL("/webhooks/workos", worker.url), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "WorkOS-Signature": await signatureHeader(body, WEBHOOK_SECRET) },
+    body,
+  });
 }
