@@ -6,6 +6,7 @@ import type { DeliveryMessage } from "./schemas/subscriptions";
 
 export { DirectoryObject } from "./directory/object";
 export { FeedObject } from "./feed/object";
+export { KeysObject } from "./keys/object";
 export { RegistryObject } from "./registry/object";
 export { UpstreamGate } from "./upstream/gate";
 

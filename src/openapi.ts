@@ -5,6 +5,7 @@ import { ErrorBody } from "./schemas/errors";
 import { EventEnvelope } from "./schemas/events";
 import { FeedEventList } from "./schemas/feed";
 import { DirectoryGroup } from "./schemas/group";
+import { AccessKey, CreateKey } from "./schemas/keys";
 import {
   DirectoriesQuery,
   DirectoryGroupsQuery,
@@ -54,6 +55,9 @@ const SCHEMAS = {
   CreateSubscription,
   Subscription,
   SubscriptionList: v.object({ object: v.literal("list"), data: v.array(Subscription) }),
+  CreateKey,
+  AccessKey,
+  AccessKeyList: v.object({ object: v.literal("list"), data: v.array(AccessKey) }),
 } as const;
 
 type SchemaName = keyof typeof SCHEMAS;
@@ -236,6 +240,18 @@ export function openApiDocument(): object {
       },
       "/admin/subscriptions/{id}/resume": {
         post: adminOp("Resume a subscription's deliveries", "Subscription", "200", [idParam]),
+      },
+      "/admin/keys": {
+        get: adminOp("Access keys (never the keys themselves)", "AccessKeyList"),
+        post: {
+          ...adminOp("Create an access key with scopes (the key is shown this once)", "AccessKey", "201"),
+          requestBody: { required: true, content: { "application/json": { schema: ref("CreateKey") } } },
+          responses: { "201": json("AccessKey", "Created, with the key"), ...errors(401, 403, 422) },
+        },
+      },
+      "/admin/keys/{id}": {
+        get: adminOp("An access key", "AccessKey", "200", [idParam]),
+        delete: adminOp("Revoke an access key", "AccessKey", "200", [idParam]),
       },
       "/admin/reconcile": { post: adminOp("Reconcile every directory", "ReconcileReport") },
       "/admin/events/catch-up": { post: adminOp("Apply Events API events after the stored cursor", "CatchUpReport") },

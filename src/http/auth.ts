@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
+import { grantOf } from "../keys/grants";
+import type { Scope } from "../schemas/keys";
 import { ApiError } from "./errors";
 
 /**
@@ -31,7 +33,7 @@ const unauthorized = () =>
   });
 
 /** hono's bearer-auth, answering every refusal as WorkOS does (a malformed header too: 401, not 400). */
-const bearer = (verifyToken: (token: string, c: Context<AppEnv>) => boolean) =>
+const bearer = (verifyToken: (token: string, c: Context<AppEnv>) => Promise<boolean>) =>
   bearerAuth({
     verifyToken,
     noAuthenticationHeader: { message: unauthorized },
@@ -39,27 +41,58 @@ const bearer = (verifyToken: (token: string, c: Context<AppEnv>) => boolean) =>
     invalidToken: { message: unauthorized },
   });
 
-const readKey = bearer((token, c) => matchesAnyKey(token, c.get("config").apiKeys ?? []));
-
-/** Bearer-key guard for the read API. Fails closed: no configured keys, no reads. */
-export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.get("config").apiKeys)
-    throw new ApiError(503, "not_configured", "The cache has no API_KEYS configured; reads are disabled.");
-  return readKey(c, next);
-});
-
-/** A read key presented to an admin route is recognised and refused with 403; any other, 401. */
-const adminKey = bearer((token, c) => {
+/**
+ * What a presented key may do: the settings' bootstrap keys (API_KEYS read the API and the feed,
+ * ADMIN_API_KEYS administer), compared in constant time, or a stored key's grant; null for none.
+ */
+async function scopesOf(token: string, c: Context<AppEnv>): Promise<readonly Scope[] | null> {
   const { adminKeys, apiKeys } = c.get("config");
-  if (matchesAnyKey(token, adminKeys ?? [])) return true;
-  if (apiKeys && matchesAnyKey(token, apiKeys))
-    throw new ApiError(403, "forbidden", "This key may read but not administer the cache.");
-  return false;
+  if (matchesAnyKey(token, adminKeys ?? [])) return ["admin"];
+  if (matchesAnyKey(token, apiKeys ?? [])) return ["read", "events"];
+  return (await grantOf(c, token))?.scopes ?? null;
+}
+
+const REFUSED: Record<Scope, string> = {
+  read: "This key may not read the directory API.",
+  events: "This key may not read the change feed.",
+  admin: "This key may read but not administer the cache.",
+};
+
+/** A key of any kind without the scope is recognised and refused with 403; an unknown one, 401. */
+const keyWith = (scope: Scope) =>
+  bearer(async (token, c) => {
+    const scopes = await scopesOf(token, c);
+    if (!scopes) return false;
+    if (scopes.includes(scope)) return true;
+    throw new ApiError(403, "forbidden", REFUSED[scope]);
+  });
+
+const reader = keyWith("read");
+const feedReader = keyWith("events");
+const administrator = keyWith("admin");
+
+/** With no key in the settings, none can exist (stored keys are made with an admin key): 503. */
+const configured = (c: Context<AppEnv>) => {
+  const { adminKeys, apiKeys } = c.get("config");
+  if (!apiKeys && !adminKeys)
+    throw new ApiError(503, "not_configured", "The cache has no API_KEYS configured; reads are disabled.");
+};
+
+/** Bearer-key guard for the read API (scope `read`). Fails closed. */
+export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
+  configured(c);
+  return reader(c, next);
 });
 
-/** Admin-key guard for /admin/* and DELETE. No configured admin keys, no admin access. */
+/** Guard of the change feed (scope `events`). */
+export const requireFeedKey = createMiddleware<AppEnv>(async (c, next) => {
+  configured(c);
+  return feedReader(c, next);
+});
+
+/** Admin-key guard for /admin/* and DELETE (scope `admin`). No ADMIN_API_KEYS, no admin access. */
 export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
   if (!c.get("config").adminKeys)
     throw new ApiError(503, "not_configured", "The cache has no ADMIN_API_KEYS configured; admin calls are disabled.");
-  return adminKey(c, next);
+  return administrator(c, next);
 });

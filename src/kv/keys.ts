@@ -34,6 +34,8 @@ export const kvKeys = {
   usersByIdp: (directoryId: string, idpId: string) => `${V}:lookup:idp:${part(directoryId)}:${part(idpId)}`,
   /** Whether the cache holds a directory fully (`{"held":true}`), or the directory list (`registry`). */
   syncMarker: (directoryId: string) => `${V}:sync:${part(directoryId)}`,
+  /** An access key's grant, by the SHA-256 of the key (hex). */
+  accessKey: (hash: string) => `${V}:access-key:${hash}`,
   /** Immutable, content-addressed chunk of an index. */
   chunk: (indexKey: string, hash: string) => `${indexKey}:chunk:${hash}`,
 };

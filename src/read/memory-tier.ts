@@ -72,6 +72,12 @@ export class MemoryTier<V = string | null> {
     }
   }
 
+  /** Drops a value this isolate must not serve again (a revoked key's grant). */
+  forget(key: string) {
+    const e = this.entries.get(key);
+    if (e) this.drop(key, e);
+  }
+
   clear() {
     this.entries.clear();
     this.chars = 0;

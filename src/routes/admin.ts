@@ -5,12 +5,14 @@ import { requireAdminKey } from "../http/auth";
 import { ApiError, invalidParameters } from "../http/errors";
 import { NotFound } from "../read/errors";
 import { BrakeRequest, type DirectoryStatus } from "../schemas/ops";
+import { keys } from "./keys";
 import { subscriptions } from "./subscriptions";
 
 /** Operator endpoints: directory sync on demand and its progress, reconcile, Events API catch-up. */
 export const admin = new Hono<AppEnv>();
 admin.use(requireAdminKey);
 admin.route("/subscriptions", subscriptions);
+admin.route("/keys", keys);
 
 const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
   if (!c.get("config").upstream) {

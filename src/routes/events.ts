@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { requireApiKey } from "../http/auth";
+import { requireFeedKey } from "../http/auth";
 import { requireFeed } from "../http/feed-guard";
 import { validQuery } from "../http/query";
 import { InvalidCursor } from "../read/errors";
@@ -11,7 +11,7 @@ import { EventsQuery } from "../schemas/list";
  * the cache applied, in one global order; a reader following `after` sees each once.
  */
 export const events = new Hono<AppEnv>();
-events.use(requireApiKey, requireFeed);
+events.use(requireFeedKey, requireFeed);
 
 events.get("/", validQuery(EventsQuery, ["events"]), async (c) => {
   const { events: names, after, before, limit, organization_id, range_start, range_end } = c.req.valid("query");

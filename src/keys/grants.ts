@@ -1,0 +1,42 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { kvKeys } from "../kv/keys";
+import { memoryTier } from "../read/memory-tier";
+import type { KeyGrant } from "../schemas/keys";
+import { keyHash, looksStored } from "./token";
+
+/** A key's last use is reported to the keys object at most this often per isolate. */
+const TOUCH_EVERY_MS = 60_000;
+const touched = new Map<string, number>();
+
+/**
+ * The grant of a stored access key, or null: read by the key's hash from KV through the
+ * isolate's memory tier (O(1), no KV operation when hot). A revoked key's grant leaves KV at
+ * once; this isolate may serve its last read of it for the memory tier's bound (at most 5 s),
+ * other locations for KV's propagation (up to about 60 s). An expired key is refused at once.
+ */
+export async function grantOf(c: Context<AppEnv>, key: string, now = Date.now()): Promise<KeyGrant | null> {
+  if (!looksStored(key)) return null;
+  const stored = await c.get("kv").get(kvKeys.accessKey(await keyHash(key)));
+  if (!stored) return null;
+  const grant = JSON.parse(stored) as KeyGrant;
+  if (grant.expiresAt !== null && grant.expiresAt <= now) return null;
+  if ((touched.get(grant.id) ?? 0) + TOUCH_EVERY_MS <= now) {
+    if (touched.size >= 10_000) touched.clear();
+    touched.set(grant.id, now);
+    const touch = c.env.KEYS.getByName("keys")
+      .touch(grant.id)
+      .catch(() => undefined);
+    try {
+      c.executionCtx.waitUntil(touch);
+    } catch {
+      // No execution context (app.request in tests): the touch runs unawaited.
+    }
+  }
+  return grant;
+}
+
+/** A key revoked through this isolate stops working here at once. */
+export function forgetGrant(hash: string) {
+  memoryTier.forget(kvKeys.accessKey(hash));
+}
