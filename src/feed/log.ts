@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS feed_sources (directory_id TEXT PRIMARY KEY, seq INTE
 `;
 
 type Row = { pos: number; id: string; event: string; data: string; created_at: string };
+const COLUMNS = "pos, id, event, data, created_at";
 
 /** What a reader (GET /events, a subscription) wants of the feed; absent means any. */
 export interface Filter {
@@ -105,18 +106,18 @@ export class FeedLog {
     const before = q.before === undefined ? undefined : position(q.before);
     if (q.before !== undefined && before === undefined) return { invalidCursor: "before" };
 
-    const { filter, params } = conditions({
+    const filter: Filter = {
       events: q.events,
       organizations: q.organization_id === undefined ? undefined : [q.organization_id],
       from: q.range_start,
       until: q.range_end,
-    });
-    const columns = "pos, id, event, data, created_at";
+    };
     if (before !== undefined) {
+      const { filter: sql, params } = conditions(filter);
       // The `limit` events just before the cursor, still oldest first.
       const rows = this.sql
         .exec<Row>(
-          `SELECT ${columns} FROM feed_events WHERE pos < ? AND pos > ?${filter} ORDER BY pos DESC LIMIT ?`,
+          `SELECT ${COLUMNS} FROM feed_events WHERE pos < ? AND pos > ?${sql} ORDER BY pos DESC LIMIT ?`,
           Number(before),
           Number(after),
           ...params,
@@ -126,25 +127,11 @@ export class FeedLog {
         .reverse();
       return { data: rows.map(envelope), after: rows.at(-1)?.id ?? null };
     }
-    const until = Number(after) + SCAN_LIMIT;
-    const rows = this.sql
-      .exec<Row>(
-        `SELECT ${columns} FROM feed_events WHERE pos > ? AND pos <= ?${filter} ORDER BY pos LIMIT ?`,
-        Number(after),
-        until,
-        ...params,
-        q.limit,
-      )
-      .toArray();
-    if (rows.length < q.limit) {
-      // Scanned to the bound without filling the page: continue from the last position scanned.
-      const scanned = this.sql
-        .exec<{ id: string }>("SELECT id FROM feed_events WHERE pos <= ? ORDER BY pos DESC LIMIT 1", until)
-        .toArray()[0];
-      const more = this.sql.exec("SELECT 1 FROM feed_events WHERE pos > ? LIMIT 1", until).toArray().length > 0;
-      if (more && scanned) return { data: rows.map(envelope), after: scanned.id };
-    }
-    return { data: rows.map(envelope), after: rows.at(-1)?.id ?? null };
+    const { rows, through } = this.scan(Number(after), filter, q.limit);
+    const data = rows.map(envelope);
+    // Stopped at the scan bound short of the head: continue from the last position scanned.
+    if (rows.length < q.limit && through < this.last()) return { data, after: this.idAt(through) };
+    return { data, after: rows.at(-1)?.id ?? null };
   }
 
   /**
@@ -153,11 +140,10 @@ export class FeedLog {
    */
   scan(after: number, filter: Filter, limit: number): { rows: Row[]; through: number } {
     const { filter: sql, params } = conditions(filter);
-    const head = this.head().position;
-    const until = Math.min(after + SCAN_LIMIT, head);
+    const until = Math.min(after + SCAN_LIMIT, this.last());
     const rows = this.sql
       .exec<Row>(
-        `SELECT pos, id, event, data, created_at FROM feed_events WHERE pos > ? AND pos <= ?${sql} ORDER BY pos LIMIT ?`,
+        `SELECT ${COLUMNS} FROM feed_events WHERE pos > ? AND pos <= ?${sql} ORDER BY pos LIMIT ?`,
         after,
         until,
         ...params,
@@ -166,6 +152,21 @@ export class FeedLog {
       .toArray()
       .map((r) => ({ ...r, pos: Number(r.pos) }));
     return { rows, through: rows.length === limit ? (rows.at(-1)?.pos ?? until) : until };
+  }
+
+  /** The newest position held (0 when the feed is empty). */
+  private last(): number {
+    const row = this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events ORDER BY pos DESC LIMIT 1").toArray()[0];
+    return Number(row?.pos ?? 0);
+  }
+
+  /** The id of the event at or just before `position`. */
+  private idAt(position: number): string | null {
+    return (
+      this.sql
+        .exec<{ id: string }>("SELECT id FROM feed_events WHERE pos <= ? ORDER BY pos DESC LIMIT 1", position)
+        .toArray()[0]?.id ?? null
+    );
   }
 
   /** The oldest position held (1 when the feed is empty). */

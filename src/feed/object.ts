@@ -39,8 +39,7 @@ export class FeedObject extends DurableObject<Env> {
   /** Takes a writer's events in its order; answers the last sequence held (the writer drops up to it). */
   async append(directoryId: string, events: RecordedEvent[]): Promise<number> {
     const held = this.ctx.storage.transactionSync(() => this.events.append(directoryId, events, Date.now()));
-    const push = this.subscriptions.active().length > 0;
-    await scheduleAlarm(this.ctx.storage, Date.now() + (push ? 0 : TRIM_EVERY_MS));
+    await scheduleAlarm(this.ctx.storage, Date.now() + (this.subscriptions.hasActive() ? 0 : TRIM_EVERY_MS));
     return held;
   }
 
@@ -48,8 +47,9 @@ export class FeedObject extends DurableObject<Env> {
     return this.events.list(query);
   }
 
-  async head(): Promise<FeedHead> {
-    return this.events.head();
+  /** The feed's head and every subscription, for /admin/status (one call). */
+  async status(): Promise<{ head: FeedHead; subscriptions: Subscription[] }> {
+    return { head: this.events.head(), subscriptions: this.subscriptions.list() };
   }
 
   /** A new subscription, delivering events recorded from now on; its secret is shown this once. */

@@ -91,6 +91,10 @@ export class SubscriptionStore {
     return this.get(id);
   }
 
+  hasActive(): boolean {
+    return this.sql.exec("SELECT 1 FROM subscriptions WHERE state = 'active' LIMIT 1").toArray().length > 0;
+  }
+
   /** Active subscriptions with what they want, for queuing deliveries. */
   active(): { id: string; events: string[]; organizations: string[]; position: number }[] {
     return this.sql

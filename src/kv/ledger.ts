@@ -51,30 +51,40 @@ export class WriteLedger {
     opts: { expirationTtl?: number; size?: number } = {},
   ): Promise<void> {
     const hash = fnv64(value);
-    if (this.last(key)?.hash === hash) return;
+    const last = this.last(key);
+    if (last?.hash === hash) return;
     budget.take();
     const sentAt = clock();
     await this.kv.put(key, value, opts.expirationTtl ? { expirationTtl: opts.expirationTtl } : undefined);
-    this.record(key, hash, sentAt, clock(), report, opts.size);
+    this.record(key, last, hash, sentAt, clock(), report, opts.size);
     report.written += 1;
   }
 
   async delete(key: string, clock: () => number, budget: KvBudget, report: FlushReport): Promise<void> {
-    if (this.last(key)?.hash === "") return;
+    const last = this.last(key);
+    if (last?.hash === "") return;
     budget.take();
     const sentAt = clock();
     await this.kv.delete(key);
-    this.record(key, "", sentAt, clock(), report);
+    this.record(key, last, "", sentAt, clock(), report);
     report.deleted += 1;
   }
 
   /**
-   * Records a write that was sent at `sentAt` and finished at `doneAt` (on the flush's clock).
+   * Records a write that was sent at `sentAt` and finished at `doneAt` (on the flush's clock), after
+   * `last` (read before it was sent: one flush writes a key once, so nothing wrote it meanwhile).
    * The next write to the key is spaced from when this one finished; the instrumentation counts
    * a write sent less than a second after the previous one to its key finished.
    */
-  private record(key: string, hash: string, sentAt: number, doneAt: number, report: FlushReport, size = 0) {
-    const last = this.last(key);
+  private record(
+    key: string,
+    last: LastWrite | null,
+    hash: string,
+    sentAt: number,
+    doneAt: number,
+    report: FlushReport,
+    size = 0,
+  ) {
     if (last && sentAt - last.at < SAME_KEY_INTERVAL_MS) {
       report.tooSoon += 1;
       this.tooSoonTotal += 1;

@@ -23,7 +23,6 @@ const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
 /** Per directory: counts, last event applied and when, last sync and its result, pending KV writes. */
 admin.get("/status", async (c) => {
   const overview = await c.env.REGISTRY.getByName("registry").overview();
-  const feed = c.env.FEED.getByName("feed");
   const directories: DirectoryStatus[] = [];
   for (const id of overview.ids) directories.push((await c.env.DIRECTORY.getByName(id).status()) as DirectoryStatus);
   return c.json({
@@ -31,7 +30,7 @@ admin.get("/status", async (c) => {
     eventsCursor: overview.eventsCursor,
     lastReconcileAt: overview.lastReconcileAt,
     directories,
-    feed: { head: await feed.head(), subscriptions: await feed.listSubscriptions() },
+    feed: await c.env.FEED.getByName("feed").status(),
   });
 });
 
