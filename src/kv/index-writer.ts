@@ -36,6 +36,13 @@ export class IndexWriter {
     report: FlushReport,
   ): Promise<void> {
     const manifest: Manifest = { n: sortKeys.length, c: [] };
+    // Chunks this index already has in KV, read once (not a query per chunk).
+    const known = new Set(
+      this.sql
+        .exec<{ chunk_key: string }>("SELECT chunk_key FROM outbox_chunks WHERE index_key = ?", key)
+        .toArray()
+        .map((r) => r.chunk_key),
+    );
     const live = new Set<string>();
     for (const chunk of splitIntoChunks(sortKeys)) {
       const body = JSON.stringify(chunk);
@@ -43,29 +50,24 @@ export class IndexWriter {
       const chunkKey = kvKeys.chunk(key, hash);
       manifest.c.push([hash, chunk.length, chunk[0] as string]);
       live.add(chunkKey);
+      if (known.has(chunkKey)) continue;
+      // A chunk retired earlier and named again stays (it may still be waiting for collection).
       this.garbage.keep(chunkKey);
-      const known =
-        this.sql.exec("SELECT 1 FROM outbox_chunks WHERE index_key = ? AND chunk_key = ?", key, chunkKey).toArray()
-          .length > 0;
-      if (known) continue;
       budget.take();
       await this.kv.put(chunkKey, body);
       this.sql.exec("INSERT OR IGNORE INTO outbox_chunks (index_key, chunk_key) VALUES (?, ?)", key, chunkKey);
       report.written += 1;
     }
     await this.ledger.put(key, JSON.stringify(manifest), clock, budget, report, { size: sortKeys.length });
-    this.retire(key, live, clock());
+    this.retire(key, known, live, clock());
   }
 
-  /** Schedules chunks no longer named by the index's manifest for deletion after the grace period. */
-  private retire(indexKey: string, live: Set<string>, now: number) {
-    const known = this.sql
-      .exec<{ chunk_key: string }>("SELECT chunk_key FROM outbox_chunks WHERE index_key = ?", indexKey)
-      .toArray();
-    for (const { chunk_key } of known) {
-      if (live.has(chunk_key)) continue;
-      this.sql.exec("DELETE FROM outbox_chunks WHERE index_key = ? AND chunk_key = ?", indexKey, chunk_key);
-      this.garbage.schedule(chunk_key, now + CHUNK_GRACE_MS);
+  /** Schedules the chunks the index had and its manifest no longer names for deletion after the grace period. */
+  private retire(indexKey: string, known: Set<string>, live: Set<string>, now: number) {
+    for (const chunkKey of known) {
+      if (live.has(chunkKey)) continue;
+      this.sql.exec("DELETE FROM outbox_chunks WHERE index_key = ? AND chunk_key = ?", indexKey, chunkKey);
+      this.garbage.schedule(chunkKey, now + CHUNK_GRACE_MS);
     }
   }
 }
