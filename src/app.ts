@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
+import { requireFeedKey } from "./http/auth";
 import { ApiError, errorResponse } from "./http/errors";
 import { log } from "./log";
 import { openApiDocument } from "./openapi";
@@ -14,6 +15,7 @@ import { directoryGroups } from "./routes/directory-groups";
 import { directoryUsers } from "./routes/directory-users";
 import { events } from "./routes/events";
 import { groups } from "./routes/groups";
+import { subscriptions } from "./routes/subscriptions";
 import { users } from "./routes/users";
 import { webhooks } from "./routes/webhooks";
 
@@ -74,6 +76,8 @@ app.route("/directories", directories);
 app.route("/directory_users", users);
 app.route("/directory_groups", groups);
 app.route("/events", events);
+app.use("/subscriptions/*", requireFeedKey);
+app.route("/subscriptions", subscriptions);
 app.route("/webhooks/workos", webhooks);
 app.route("/admin", admin);
 

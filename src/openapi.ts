@@ -114,6 +114,43 @@ const adminOp = (summary: string, ok: SchemaName, status = "200", params: object
   responses: { [status]: json(ok, "OK"), ...errors(401, 403, 503) },
 });
 
+/**
+ * Push subscriptions: at `/admin/subscriptions` an admin key manages every one; at
+ * `/subscriptions` a key with the `events` scope manages those it made.
+ */
+function subscriptionPaths(base: string, security: "adminKey" | "apiKey") {
+  const op = (summary: string, ok: SchemaName, status = "200", params: object[] = []) => ({
+    ...adminOp(summary, ok, status, params),
+    security: [{ [security]: [] }],
+  });
+  return {
+    [`${base}`]: {
+      get: op("Push subscriptions to the change feed", "SubscriptionList"),
+      post: {
+        ...op("Subscribe a URL to the change feed (the secret is shown this once)", "Subscription", "201"),
+        requestBody: { required: true, content: { "application/json": { schema: ref("CreateSubscription") } } },
+        responses: { "201": json("Subscription", "Created, with its secret"), ...errors(401, 403, 422) },
+      },
+    },
+    [`${base}/{id}`]: {
+      get: op("A subscription and how its deliveries go", "Subscription", "200", [idParam]),
+      delete: {
+        ...op("Delete a subscription", "Subscription", "204", [idParam]),
+        responses: { "204": { description: "Deleted" }, ...errors(401, 403, 404) },
+      },
+    },
+    [`${base}/{id}/rotate`]: {
+      post: op("A new secret (shown this once); the old one stops signing", "Subscription", "200", [idParam]),
+    },
+    [`${base}/{id}/pause`]: {
+      post: op("Pause a subscription's deliveries", "Subscription", "200", [idParam]),
+    },
+    [`${base}/{id}/resume`]: {
+      post: op("Resume a subscription's deliveries", "Subscription", "200", [idParam]),
+    },
+  };
+}
+
 let cached: object | undefined;
 
 export function openApiDocument(): object {
@@ -217,30 +254,8 @@ export function openApiDocument(): object {
           responses: { "200": json("SyncStatus", "Decided: the crawl is complete"), ...errors(401, 403, 409, 422) },
         },
       },
-      "/admin/subscriptions": {
-        get: adminOp("Push subscriptions to the change feed", "SubscriptionList"),
-        post: {
-          ...adminOp("Subscribe a URL to the change feed (the secret is shown this once)", "Subscription", "201"),
-          requestBody: { required: true, content: { "application/json": { schema: ref("CreateSubscription") } } },
-          responses: { "201": json("Subscription", "Created, with its secret"), ...errors(401, 403, 422) },
-        },
-      },
-      "/admin/subscriptions/{id}": {
-        get: adminOp("A subscription and how its deliveries go", "Subscription", "200", [idParam]),
-        delete: {
-          ...adminOp("Delete a subscription", "Subscription", "204", [idParam]),
-          responses: { "204": { description: "Deleted" }, ...errors(401, 403, 404) },
-        },
-      },
-      "/admin/subscriptions/{id}/rotate": {
-        post: adminOp("A new secret (shown this once); the old one stops signing", "Subscription", "200", [idParam]),
-      },
-      "/admin/subscriptions/{id}/pause": {
-        post: adminOp("Pause a subscription's deliveries", "Subscription", "200", [idParam]),
-      },
-      "/admin/subscriptions/{id}/resume": {
-        post: adminOp("Resume a subscription's deliveries", "Subscription", "200", [idParam]),
-      },
+      ...subscriptionPaths("/admin/subscriptions", "adminKey"),
+      ...subscriptionPaths("/subscriptions", "apiKey"),
       "/admin/keys": {
         get: adminOp("Access keys (never the keys themselves)", "AccessKeyList"),
         post: {

@@ -98,8 +98,16 @@ export class FeedLog {
 
   /** A page in feed order (oldest first, as WorkOS's Events API answers). */
   list(q: FeedQuery): FeedPage {
+    // A reader limited to organizations may name only their events as cursors.
+    const visible = q.visible ? " AND organization_id IN (SELECT value FROM json_each(?))" : "";
     const position = (id: string) =>
-      this.sql.exec<{ pos: number }>("SELECT pos FROM feed_events WHERE id = ?", id).toArray()[0]?.pos;
+      this.sql
+        .exec<{ pos: number }>(
+          `SELECT pos FROM feed_events WHERE id = ?${visible}`,
+          id,
+          ...(q.visible ? [JSON.stringify(q.visible)] : []),
+        )
+        .toArray()[0]?.pos;
     // With no cursor, from the oldest event retention kept (positions before it are gone).
     const after = q.after === undefined ? this.first() - 1 : position(q.after);
     if (after === undefined) return { invalidCursor: "after" };
@@ -108,7 +116,7 @@ export class FeedLog {
 
     const filter: Filter = {
       events: q.events,
-      organizations: q.organization_id === undefined ? undefined : [q.organization_id],
+      organizations: q.organizations,
       from: q.range_start,
       until: q.range_end,
     };
@@ -140,7 +148,7 @@ export class FeedLog {
    */
   scan(after: number, filter: Filter, limit: number): { rows: Row[]; through: number } {
     const { filter: sql, params } = conditions(filter);
-    const until = Math.min(after + SCAN_LIMIT, this.last());
+    const until = this.scanEnd(after, filter.organizations);
     const rows = this.sql
       .exec<Row>(
         `SELECT ${COLUMNS} FROM feed_events WHERE pos > ? AND pos <= ?${sql} ORDER BY pos LIMIT ?`,
@@ -152,6 +160,30 @@ export class FeedLog {
       .toArray()
       .map((r) => ({ ...r, pos: Number(r.pos) }));
     return { rows, through: rows.length === limit ? (rows.at(-1)?.pos ?? until) : until };
+  }
+
+  /**
+   * Where a scan from `after` stops. Over every organization: SCAN_LIMIT positions on. Over some:
+   * their next SCAN_LIMIT events (shared between them, along their index), so the scan ends on
+   * one of their events: the cursor a short page answers never names another organization's.
+   */
+  private scanEnd(after: number, organizations: readonly string[] | undefined): number {
+    const last = this.last();
+    if (!organizations?.length) return Math.min(after + SCAN_LIMIT, last);
+    const each = Math.max(100, Math.ceil(SCAN_LIMIT / organizations.length));
+    let end = last;
+    for (const organization of organizations) {
+      const row = this.sql
+        .exec<{ pos: number }>(
+          "SELECT pos FROM feed_events WHERE organization_id = ? AND pos > ? ORDER BY pos LIMIT 1 OFFSET ?",
+          organization,
+          after,
+          each - 1,
+        )
+        .toArray()[0];
+      if (row) end = Math.min(end, Number(row.pos));
+    }
+    return end;
   }
 
   /** The newest position held (0 when the feed is empty). */

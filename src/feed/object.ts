@@ -8,7 +8,7 @@ import type { FeedHead, FeedPage, FeedQuery, RecordedEvent } from "../schemas/fe
 import type { DeliveryMessage, DeliveryOutcome, Subscription } from "../schemas/subscriptions";
 import { newEventId } from "./event-id";
 import { FeedLog } from "./log";
-import { SubscriptionStore, type Target } from "./subscriptions";
+import { type Owner, SubscriptionStore, type Target } from "./subscriptions";
 
 /** Retention is enforced this often (and at once again while a trim leaves more to do). */
 const TRIM_EVERY_MS = 60 * 60 * 1000;
@@ -53,29 +53,39 @@ export class FeedObject extends DurableObject<Env> {
   }
 
   /** A new subscription, delivering events recorded from now on; its secret is shown this once. */
-  async subscribe(s: { url: string; events: string[]; organization_ids: string[] }): Promise<Subscription> {
+  async subscribe(s: {
+    url: string;
+    events: string[];
+    organization_ids: string[];
+    createdBy: string | null;
+  }): Promise<Subscription> {
     const id = `sub_${newEventId().slice("event_".length)}`;
     return this.subscriptions.create(id, { ...s, secret: newSecret() }, Date.now(), this.events.head().position);
   }
 
-  async listSubscriptions(): Promise<Subscription[]> {
-    return this.subscriptions.list();
+  async listSubscriptions(owner?: Owner): Promise<Subscription[]> {
+    return this.subscriptions.list(owner);
   }
 
-  async subscription(id: string): Promise<Subscription | null> {
-    return this.subscriptions.get(id);
+  async subscription(id: string, owner?: Owner): Promise<Subscription | null> {
+    return this.subscriptions.get(id, owner);
   }
 
-  async unsubscribe(id: string): Promise<boolean> {
-    return this.subscriptions.delete(id);
+  async unsubscribe(id: string, owner?: Owner): Promise<boolean> {
+    return this.subscriptions.delete(id, owner);
   }
 
-  async rotateSecret(id: string): Promise<Subscription | null> {
-    return this.subscriptions.rotate(id, newSecret());
+  async rotateSecret(id: string, owner?: Owner): Promise<Subscription | null> {
+    return this.subscriptions.rotate(id, newSecret(), owner);
   }
 
-  async setSubscriptionState(id: string, state: "active" | "paused"): Promise<Subscription | null> {
-    const s = this.subscriptions.setState(id, state);
+  /** A revoked key's subscriptions stop delivering (an administrator may resume them). */
+  async pauseMadeBy(owner: string): Promise<number> {
+    return this.subscriptions.pauseMadeBy(owner);
+  }
+
+  async setSubscriptionState(id: string, state: "active" | "paused", owner?: Owner): Promise<Subscription | null> {
+    const s = this.subscriptions.setState(id, state, owner);
     if (s && state === "active") await scheduleAlarm(this.ctx.storage, Date.now());
     return s;
   }

@@ -5,7 +5,8 @@ CREATE TABLE IF NOT EXISTS subscriptions (
   id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, organization_ids TEXT NOT NULL,
   secret TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, position INTEGER NOT NULL,
   backlog INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0, dead INTEGER NOT NULL DEFAULT 0,
-  last_success_at INTEGER, last_failure_at INTEGER, last_failure_status INTEGER, last_failure_error TEXT);
+  last_success_at INTEGER, last_failure_at INTEGER, last_failure_status INTEGER, last_failure_error TEXT,
+  created_by TEXT);
 `;
 
 type Row = {
@@ -24,6 +25,7 @@ type Row = {
   last_failure_at: number | null;
   last_failure_status: number | null;
   last_failure_error: string | null;
+  created_by: string | null;
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
@@ -39,20 +41,29 @@ export interface Target {
  * Push subscriptions to the feed, kept by the feed object: where each delivers, what it wants,
  * its secret, the feed position its deliveries are queued up to, and how delivering goes.
  */
+/**
+ * Whose subscriptions a call may touch: every one (an administrator), or only those a key made
+ * (`owner`: the key's id). Another key's subscription reads as unknown.
+ */
+export type Owner = string | undefined;
+
 export class SubscriptionStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    // Subscriptions made before keys could make them: added once, made by an administrator.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(subscriptions)").toArray();
+    if (!columns.some((c) => c.name === "created_by")) sql.exec("ALTER TABLE subscriptions ADD COLUMN created_by TEXT");
   }
 
   create(
     id: string,
-    s: { url: string; events: string[]; organization_ids: string[]; secret: string },
+    s: { url: string; events: string[]; organization_ids: string[]; secret: string; createdBy: string | null },
     now: number,
     position: number,
   ): Subscription {
     this.sql.exec(
-      `INSERT INTO subscriptions (id, url, events, organization_ids, secret, state, created_at, position)
-       VALUES (?, ?, ?, ?, ?, 'active', ?, ?)`,
+      `INSERT INTO subscriptions (id, url, events, organization_ids, secret, state, created_at, position, created_by)
+       VALUES (?, ?, ?, ?, ?, 'active', ?, ?, ?)`,
       id,
       s.url,
       JSON.stringify(s.events),
@@ -60,35 +71,46 @@ export class SubscriptionStore {
       s.secret,
       now,
       position,
+      s.createdBy,
     );
     return { ...(this.get(id) as Subscription), secret: s.secret };
   }
 
-  list(): Subscription[] {
-    return this.sql.exec<Row>("SELECT * FROM subscriptions ORDER BY created_at, id").toArray().map(view);
+  list(owner?: Owner): Subscription[] {
+    const mine = owner === undefined ? "" : " WHERE created_by = ?";
+    return this.sql
+      .exec<Row>(`SELECT * FROM subscriptions${mine} ORDER BY created_at, id`, ...(owner === undefined ? [] : [owner]))
+      .toArray()
+      .map(view);
   }
 
-  get(id: string): Subscription | null {
-    const row = this.row(id);
+  get(id: string, owner?: Owner): Subscription | null {
+    const row = this.row(id, owner);
     return row ? view(row) : null;
   }
 
-  delete(id: string): boolean {
-    const found = this.row(id) !== null;
+  delete(id: string, owner?: Owner): boolean {
+    if (!this.row(id, owner)) return false;
     this.sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
-    return found;
+    return true;
   }
 
-  rotate(id: string, secret: string): Subscription | null {
-    if (!this.row(id)) return null;
+  rotate(id: string, secret: string, owner?: Owner): Subscription | null {
+    if (!this.row(id, owner)) return null;
     this.sql.exec("UPDATE subscriptions SET secret = ? WHERE id = ?", secret, id);
     return { ...(this.get(id) as Subscription), secret };
   }
 
-  setState(id: string, state: "active" | "paused"): Subscription | null {
-    if (!this.row(id)) return null;
+  setState(id: string, state: "active" | "paused", owner?: Owner): Subscription | null {
+    if (!this.row(id, owner)) return null;
     this.sql.exec("UPDATE subscriptions SET state = ? WHERE id = ?", state, id);
     return this.get(id);
+  }
+
+  /** Pauses every subscription a key made (the key was revoked); answers how many. */
+  pauseMadeBy(owner: string): number {
+    return this.sql.exec("UPDATE subscriptions SET state = 'paused' WHERE created_by = ? AND state = 'active'", owner)
+      .rowsWritten;
   }
 
   hasActive(): boolean {
@@ -148,8 +170,12 @@ export class SubscriptionStore {
     }
   }
 
-  private row(id: string): Row | null {
-    return this.sql.exec<Row>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0] ?? null;
+  private row(id: string, owner?: Owner): Row | null {
+    if (owner === undefined)
+      return this.sql.exec<Row>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0] ?? null;
+    return (
+      this.sql.exec<Row>("SELECT * FROM subscriptions WHERE id = ? AND created_by = ?", id, owner).toArray()[0] ?? null
+    );
   }
 }
 
@@ -162,6 +188,7 @@ function view(r: Row): Subscription {
     organization_ids: JSON.parse(r.organization_ids) as string[],
     state: r.state,
     created_at: iso(r.created_at) as string,
+    created_by: r.created_by,
     position: Number(r.position),
     backlog: Number(r.backlog),
     delivered: Number(r.delivered),

@@ -1,15 +1,18 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
+import { accessOf } from "../read/access";
 import { answerTier } from "../read/memory-tier";
 import { answerWith } from "./query";
 
 /**
  * Serves a GET from the answer tier while its answer is fresh, and keeps the answers built from
  * KV. Runs after authentication: a cached answer is never served to a caller the key check would
- * refuse. Any valid key gets the same answer, so the URL is the whole cache key.
+ * refuse. Keys that see the same organizations get the same answer, so answers are kept by URL
+ * and, for a key limited to organizations, by that set.
  */
 export const cachedAnswers = createMiddleware<AppEnv>(async (c, next) => {
-  const key = c.req.url;
+  const access = accessOf(c);
+  const key = access === null ? c.req.url : `${access.tag}\n${c.req.url}`;
   const hit = answerTier.get(key);
   if (hit && !hit.stale) return answerWith(c, hit.value);
   await next();

@@ -2,8 +2,10 @@ import type { Context } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
-import { grantOf } from "../keys/grants";
-import type { Scope } from "../schemas/keys";
+import { type GrantCheck, grantOf } from "../keys/grants";
+import { countRefusal } from "../keys/refusals";
+import { orgLimit } from "../read/access";
+import type { KeyGrant, RefusalReason, Scope } from "../schemas/keys";
 import { ApiError } from "./errors";
 
 /**
@@ -32,25 +34,36 @@ const unauthorized = () =>
     headers: { "Content-Type": "application/json", "WWW-Authenticate": "Bearer" },
   });
 
-/** hono's bearer-auth, answering every refusal as WorkOS does (a malformed header too: 401, not 400). */
+/** A refusal, counted by reason: WorkOS's 401 for every kind (a malformed header too: 401, not 400). */
+const refuse = (reason: RefusalReason) => (c: Context<AppEnv>) => {
+  countRefusal(c, reason);
+  return unauthorized();
+};
+
+/** hono's bearer-auth, answering every refusal as WorkOS does. */
 const bearer = (verifyToken: (token: string, c: Context<AppEnv>) => Promise<boolean>) =>
   bearerAuth({
     verifyToken,
-    noAuthenticationHeader: { message: unauthorized },
-    invalidAuthenticationHeader: { message: unauthorized },
+    noAuthenticationHeader: { message: refuse("missing_key") },
+    invalidAuthenticationHeader: { message: refuse("malformed_header") },
+    // Counted where the key was looked at, with the reason.
     invalidToken: { message: unauthorized },
   });
 
 /**
  * What a presented key may do: the settings' bootstrap keys (API_KEYS read the API and the feed,
- * ADMIN_API_KEYS administer), compared in constant time, or a stored key's grant; null for none.
+ * ADMIN_API_KEYS administer, both over every organization), compared in constant time, or a
+ * stored key's grant.
  */
-async function scopesOf(token: string, c: Context<AppEnv>): Promise<readonly Scope[] | null> {
+async function grantFor(token: string, c: Context<AppEnv>): Promise<GrantCheck> {
   const { adminKeys, apiKeys } = c.get("config");
-  if (matchesAnyKey(token, adminKeys ?? [])) return ["admin"];
-  if (matchesAnyKey(token, apiKeys ?? [])) return ["read", "events"];
-  return (await grantOf(c, token))?.scopes ?? null;
+  if (matchesAnyKey(token, adminKeys ?? [])) return { grant: BOOTSTRAP_ADMIN };
+  if (matchesAnyKey(token, apiKeys ?? [])) return { grant: BOOTSTRAP_READER };
+  return grantOf(c, token);
 }
+
+const BOOTSTRAP_ADMIN: KeyGrant = { id: "ADMIN_API_KEYS", scopes: ["admin"], organizations: null, expiresAt: null };
+const BOOTSTRAP_READER: KeyGrant = { id: "API_KEYS", scopes: ["read", "events"], organizations: null, expiresAt: null };
 
 const REFUSED: Record<Scope, string> = {
   read: "This key may not read the directory API.",
@@ -58,16 +71,31 @@ const REFUSED: Record<Scope, string> = {
   admin: "This key may read but not administer the cache.",
 };
 
-/** A key of any kind without the scope is recognised and refused with 403; an unknown one, 401. */
+/**
+ * A key of any kind without the scope is recognised and refused with 403; an unknown one, 401.
+ * A key that passes leaves its identity and organization limit on the request.
+ */
 const keyWith = (scope: Scope) =>
   bearer(async (token, c) => {
     // The hot path: the settings' keys that carry this scope, in constant time, nothing more.
     const { adminKeys, apiKeys } = c.get("config");
-    if (matchesAnyKey(token, (scope === "admin" ? adminKeys : apiKeys) ?? [])) return true;
-    const scopes = await scopesOf(token, c);
-    if (!scopes) return false;
-    if (scopes.includes(scope)) return true;
-    throw new ApiError(403, "forbidden", REFUSED[scope]);
+    if (matchesAnyKey(token, (scope === "admin" ? adminKeys : apiKeys) ?? [])) {
+      c.set("caller", scope === "admin" ? BOOTSTRAP_ADMIN : BOOTSTRAP_READER);
+      c.set("access", null);
+      return true;
+    }
+    const check = await grantFor(token, c);
+    if ("refused" in check) {
+      countRefusal(c, check.refused);
+      return false;
+    }
+    if (!check.grant.scopes.includes(scope)) {
+      countRefusal(c, "missing_scope");
+      throw new ApiError(403, "forbidden", REFUSED[scope]);
+    }
+    c.set("caller", check.grant);
+    c.set("access", orgLimit(check.grant.organizations));
+    return true;
   });
 
 const reader = keyWith("read");

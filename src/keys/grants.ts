@@ -2,25 +2,29 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { kvKeys } from "../kv/keys";
 import { memoryTier } from "../read/memory-tier";
-import type { KeyGrant } from "../schemas/keys";
+import type { KeyGrant, RefusalReason, StoredGrant } from "../schemas/keys";
 import { keyHash, looksStored } from "./token";
 
 /** A key's last use is reported to the keys object at most this often per isolate. */
 const TOUCH_EVERY_MS = 60_000;
 const touched = new Map<string, number>();
 
+/** A stored key's grant, or why the key is refused. */
+export type GrantCheck = { grant: KeyGrant } | { refused: RefusalReason };
+
 /**
- * The grant of a stored access key, or null: read by the key's hash from KV through the
- * isolate's memory tier (O(1), no KV operation when hot). A revoked key's grant leaves KV at
- * once; this isolate may serve its last read of it for the memory tier's bound (at most 5 s),
- * other locations for KV's propagation (up to about 60 s). An expired key is refused at once.
+ * The grant of a stored access key: read by the key's hash from KV through the isolate's memory
+ * tier (O(1), no KV operation when hot). A revoked key's grant is replaced in KV at once; this
+ * isolate may serve its last read of it for the memory tier's bound (at most 5 s), other
+ * locations for KV's propagation (up to about 60 s). An expired key is refused at once.
  */
-export async function grantOf(c: Context<AppEnv>, key: string, now = Date.now()): Promise<KeyGrant | null> {
-  if (!looksStored(key)) return null;
+export async function grantOf(c: Context<AppEnv>, key: string, now = Date.now()): Promise<GrantCheck> {
+  if (!looksStored(key)) return { refused: "unknown_key" };
   const stored = await c.get("kv").get(kvKeys.accessKey(await keyHash(key)));
-  if (!stored) return null;
-  const grant = JSON.parse(stored) as KeyGrant;
-  if (grant.expiresAt !== null && grant.expiresAt <= now) return null;
+  if (!stored) return { refused: "unknown_key" };
+  const grant = JSON.parse(stored) as StoredGrant;
+  if ("revoked" in grant) return { refused: "revoked_key" };
+  if (grant.expiresAt !== null && grant.expiresAt <= now) return { refused: "expired_key" };
   if ((touched.get(grant.id) ?? 0) + TOUCH_EVERY_MS <= now) {
     if (touched.size >= 10_000) touched.clear();
     touched.set(grant.id, now);
@@ -33,7 +37,7 @@ export async function grantOf(c: Context<AppEnv>, key: string, now = Date.now())
       // No execution context (app.request in tests): the touch runs unawaited.
     }
   }
-  return grant;
+  return { grant };
 }
 
 /** A key revoked through this isolate stops working here at once. */

@@ -1,9 +1,11 @@
-import type { AccessKey, Scope } from "../schemas/keys";
+import type { AccessKey, RefusalReason, Scope } from "../schemas/keys";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS access_keys (
   id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, name TEXT NOT NULL,
-  scopes TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER, last_used_at INTEGER);
+  scopes TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER, last_used_at INTEGER,
+  organization_ids TEXT);
+CREATE TABLE IF NOT EXISTS refusals (reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
 `;
 
 /** Last use is written at most this often per key. */
@@ -15,6 +17,7 @@ type Row = {
   prefix: string;
   name: string;
   scopes: string;
+  organization_ids: string | null;
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
@@ -27,19 +30,33 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).to
 export class KeyStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    // Keys made before organization limits existed: the column is added once, unlimited.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(access_keys)").toArray();
+    if (!columns.some((c) => c.name === "organization_ids"))
+      sql.exec("ALTER TABLE access_keys ADD COLUMN organization_ids TEXT");
   }
 
   create(
-    k: { id: string; hash: string; prefix: string; name: string; scopes: Scope[]; expiresAt: number | null },
+    k: {
+      id: string;
+      hash: string;
+      prefix: string;
+      name: string;
+      scopes: Scope[];
+      organizations: string[] | null;
+      expiresAt: number | null;
+    },
     now: number,
   ) {
     this.sql.exec(
-      "INSERT INTO access_keys (id, hash, prefix, name, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO access_keys (id, hash, prefix, name, scopes, organization_ids, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       k.id,
       k.hash,
       k.prefix,
       k.name,
       JSON.stringify(k.scopes),
+      k.organizations && JSON.stringify(k.organizations),
       now,
       k.expiresAt,
     );
@@ -72,6 +89,24 @@ export class KeyStore {
       now - LAST_USED_EVERY_MS,
     );
   }
+
+  /** Adds isolates' counts of refused requests. */
+  countRefusals(counts: Partial<Record<RefusalReason, number>>) {
+    for (const [reason, n] of Object.entries(counts))
+      this.sql.exec(
+        "INSERT INTO refusals (reason, count) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET count = count + excluded.count",
+        reason,
+        n,
+      );
+  }
+
+  /** Refused requests since the cache was deployed, by reason. */
+  refusals(): Partial<Record<RefusalReason, number>> {
+    const rows = this.sql
+      .exec<{ reason: RefusalReason; count: number }>("SELECT reason, count FROM refusals")
+      .toArray();
+    return Object.fromEntries(rows.map((r) => [r.reason, Number(r.count)]));
+  }
 }
 
 function view(r: Row): AccessKey {
@@ -81,6 +116,7 @@ function view(r: Row): AccessKey {
     name: r.name,
     prefix: r.prefix,
     scopes: JSON.parse(r.scopes) as Scope[],
+    organization_ids: r.organization_ids === null ? null : (JSON.parse(r.organization_ids) as string[]),
     created_at: iso(r.created_at) as string,
     expires_at: iso(r.expires_at),
     revoked_at: iso(r.revoked_at),

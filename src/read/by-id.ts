@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { PulledRecords } from "../directory/object";
 import type { WorkOSClient } from "../upstream/client";
+import { accessOf, sees } from "./access";
 import { NotFound } from "./errors";
 import { type Kind, readThrough } from "./read-through";
 import { fromKv, fromUpstream, isServable, type Served } from "./records";
@@ -9,7 +10,8 @@ import { fromKv, fromUpstream, isServable, type Served } from "./records";
 /**
  * GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS.
  * A directory-scoped route (`scope`) answers a record of another directory as not found, and
- * serves the record through `scope.serve`.
+ * serves the record through `scope.serve`. A record of an organization the key may not see is
+ * not found either, exactly as an unknown id.
  */
 export async function recordOrReadThrough<T extends { id: string; directory_id: string }>(
   c: Context<AppEnv>,
@@ -23,16 +25,17 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   /** A stored record that may be incomplete (a user's `groups` before its directory is held). */
   partial?: (json: string) => Promise<boolean>,
 ): Promise<Served> {
+  const access = accessOf(c);
   const value = await c.get("kv").get(kvKey);
   const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
-  const inScope = (directoryId: string | undefined) => !scope || directoryId === scope.directoryId;
-  if (isServable(value) && !(await partial?.(value))) {
-    if (!scope) return fromKv(value);
-    if (!inScope((JSON.parse(value) as { directory_id?: string }).directory_id)) throw new NotFound(kind.what, id);
-    return fromKv(scope.serve(value));
-  }
-  if (value && !isServable(value)) throw new NotFound(kind.what, id);
+  const visible = (r: { directory_id?: string; organization_id?: unknown }) =>
+    (!scope || r.directory_id === scope.directoryId) && sees(access, r.organization_id);
+  if (isServable(value)) {
+    // Parsed only when something depends on it: the hot path of an unrestricted key sends the bytes as stored.
+    if ((scope || access) && !visible(JSON.parse(value))) throw new NotFound(kind.what, id);
+    if (!(await partial?.(value))) return fromKv(scope ? scope.serve(value) : value);
+  } else if (value) throw new NotFound(kind.what, id);
   const record = await readThrough(c, kind, id, fetchOne, keep);
-  if (!inScope(record.directory_id)) throw new NotFound(kind.what, id);
+  if (!visible(record)) throw new NotFound(kind.what, id);
   return fromUpstream(record);
 }

@@ -1,4 +1,5 @@
 import { kvKeys } from "../kv/keys";
+import { type Access, seesRecord } from "./access";
 import { NotFound } from "./errors";
 import { isServable } from "./records";
 
@@ -14,17 +15,20 @@ export const scopedTo = (directoryId: string): Route => ({ scoped: true, directo
 
 /**
  * For a directory-scoped list whose index is absent: a directory the cache has no record of is
- * a 404 rather than an empty list. Its record is read in the same bulk get as the index, so the
- * check costs no KV operation; pass `keys` and `check` to `listFromIndex`.
+ * a 404 rather than an empty list; so, at once, is a directory of an organization the key may
+ * not see. Its record is read in the same bulk get as the index, so the check costs no KV
+ * operation; pass `keys` and `check` to `listFromIndex`.
  */
-export function directoryKnown(route: Route) {
+export function directoryKnown(route: Route, access: Access) {
   if (!route.scoped) return { keys: [], check: undefined, orNotFound: () => undefined };
   const key = kvKeys.directory(route.directoryId);
   let known = false;
   return {
     keys: [key],
     check: (read: Map<string, string | null>) => {
-      known = isServable(read.get(key));
+      const directory = read.get(key);
+      known = isServable(directory);
+      if (known && !seesRecord(access, directory as string)) throw new NotFound("Directory", route.directoryId);
       return "ok" as const;
     },
     orNotFound: () => {

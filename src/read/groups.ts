@@ -5,9 +5,10 @@ import { kvKeys } from "../kv/keys";
 import type { DirectoryGroup } from "../schemas/group";
 import type { Pagination } from "../schemas/list";
 import { GroupList, scopedPath } from "../upstream/client";
+import { accessOf, confineList, seesAll, seesRecord } from "./access";
 import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
-import { cursorKeys, emptyList, isHeld, listBody, listFromIndex, listFromMemory } from "./lists";
+import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
 import { fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
@@ -21,12 +22,14 @@ export type GroupListQuery = Pagination & { directory?: string; user?: string };
 export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: Route): Promise<Served> {
   const kv = c.get("kv");
   const pulling = c.get("config").upstream !== undefined;
+  const access = accessOf(c);
+  const send = (page: ListResult) => fromKv(listBody(seesAll(access, page.data) ? page : emptyList()));
   const upstream = async (directoryId?: string) => {
     const [path, query] = route.scoped
       ? [scopedPath(route.directoryId, "groups"), { ...q, directory: undefined }]
       : ["/directory_groups", q];
     const sync = directoryId ? syncOf(directoryId, route) : undefined;
-    return fromUpstream(await listFromUpstream(c, path, query, GroupList, sync));
+    return fromUpstream(confineList(access, await listFromUpstream(c, path, query, GroupList, sync)));
   };
 
   if (q.user) {
@@ -35,29 +38,32 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     const userKey = kvKeys.user(q.user);
     const fetched = await kv.getMany([userKey, ...cursorKeys(q, kvKeys.group)]);
     const user = fetched.get(userKey);
-    if (!isServable(user)) return pulling && !user ? upstream(q.directory) : fromKv(listBody(emptyList()));
+    if (!isServable(user)) return pulling && !user ? upstream(q.directory) : send(emptyList());
+    // A user of another organization is answered as an unknown one (before its marker is read).
+    if (!seesRecord(access, user)) return send(emptyList());
     const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
     if (pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id)))) return upstream(parsed.directory_id);
     const items = new Map<string, string>();
     for (const g of parsed.groups) {
       if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
     }
-    return fromKv(listBody(await listFromMemory(kv, items, kvKeys.group, q, fetched)));
+    const groups = recordsOfDirectory(c.env, access, "group", () => parsed.directory_id);
+    return send(await listFromMemory(kv, items, groups, q, fetched));
   }
   const directory = q.directory as string;
-  const known = directoryKnown(route);
+  const known = directoryKnown(route, access);
   const page = await listFromIndex(
     kv,
     kvKeys.directoryGroups(directory),
-    recordsOfDirectory(c.env, "group", () => directory),
+    recordsOfDirectory(c.env, access, "group", () => directory),
     q,
     known.keys,
     known.check,
   );
-  if (page) return fromKv(listBody(page));
+  if (page) return send(page);
   if (pulling) return upstream(directory);
   known.orNotFound();
-  return fromKv(listBody(emptyList()));
+  return send(emptyList());
 }
 
 export function getGroup(c: Context<AppEnv>, id: string, route: Route): Promise<Served> {

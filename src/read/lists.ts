@@ -18,6 +18,8 @@ import { isServable, sortKeyOfStored } from "./records";
 export interface RecordSource {
   key: (id: string) => string;
   fill?: (ids: string[]) => Promise<Map<string, string | null>>;
+  /** Whether the key may see a stored record: a cursor naming one it may not is no cursor. */
+  visible?: (stored: string) => boolean;
 }
 
 /** A page of stored records, ready to send: `data` holds the records' JSON as stored. */
@@ -32,18 +34,18 @@ export function listBody(result: ListResult): string {
 
 export const emptyList = (): ListResult => ({ data: [], metadata: { before: null, after: null } });
 
-/** Turns cursor ids into sort keys, using records fetched alongside the first read. */
-function resolveCursors(
-  p: Pagination,
-  fetched: Map<string, string | null>,
-  recordKey: (id: string) => string,
-): PageQuery {
+/**
+ * Turns cursor ids into sort keys, using records fetched alongside the first read. A cursor
+ * naming a record the key may not see is invalid, as one naming no record is.
+ */
+function resolveCursors(p: Pagination, fetched: Map<string, string | null>, source: RecordSource): PageQuery {
   const q: PageQuery = { order: p.order, limit: p.limit };
   for (const which of ["after", "before"] as const) {
     const id = p[which];
     if (id === undefined) continue;
-    const stored = fetched.get(recordKey(id));
-    const sortKey = stored ? sortKeyOfStored(stored) : null;
+    const stored = fetched.get(source.key(id));
+    const hidden = isServable(stored) && source.visible && !source.visible(stored);
+    const sortKey = stored && !hidden ? sortKeyOfStored(stored) : null;
     if (!sortKey || idOfSortKey(sortKey) !== id) throw new InvalidCursor(which, id);
     q[which] = sortKey;
   }
@@ -70,7 +72,7 @@ export async function listFromSortKeys(
   p: Pagination,
   fetched: Map<string, string | null> = new Map(),
 ): Promise<ListResult> {
-  return records(kv, await pageOf(kv, sortKeys, source.key, p, fetched), source);
+  return records(kv, await pageOf(kv, sortKeys, source, p, fetched), source);
 }
 
 /**
@@ -93,7 +95,7 @@ export async function listFromIndex(
   if (verdict === "empty") return emptyList();
   const raw = first.get(indexKey);
   if (!raw || verdict === "absent") return null;
-  const q = resolveCursors(p, first, recordKey);
+  const q = resolveCursors(p, first, source);
   const manifest = JSON.parse(raw) as Manifest;
   const take = pageTake(q);
   const plan = planWindow(manifest, q.after ?? q.before, take, q.limit);
@@ -124,11 +126,11 @@ export const isHeld = (marker: string | null | undefined): boolean =>
 export async function listFromMemory(
   kv: KvReader,
   items: ReadonlyMap<string, string>,
-  recordKey: (id: string) => string,
+  source: RecordSource,
   p: Pagination,
   fetched: Map<string, string | null> = new Map(),
 ): Promise<ListResult> {
-  const page = await pageOf(kv, [...items.keys()], recordKey, p, fetched);
+  const page = await pageOf(kv, [...items.keys()], source, p, fetched);
   return { data: page.keys.map((k) => items.get(k) as string), metadata: page.metadata };
 }
 
@@ -136,14 +138,14 @@ export async function listFromMemory(
 async function pageOf(
   kv: KvReader,
   sortKeys: readonly string[],
-  recordKey: (id: string) => string,
+  source: RecordSource,
   p: Pagination,
   fetched: Map<string, string | null>,
 ): Promise<Page> {
-  const missing = cursorKeys(p, recordKey).filter((k) => !fetched.has(k));
+  const missing = cursorKeys(p, source.key).filter((k) => !fetched.has(k));
   if (missing.length) for (const [k, value] of await kv.getMany(missing)) fetched.set(k, value);
   const keys = [...sortKeys].sort();
-  return cutPage({ keys, base: 0, total: keys.length }, resolveCursors(p, fetched, recordKey), idOfSortKey);
+  return cutPage({ keys, base: 0, total: keys.length }, resolveCursors(p, fetched, source), idOfSortKey);
 }
 
 /**

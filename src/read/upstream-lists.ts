@@ -3,6 +3,7 @@ import type * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { kvKeys } from "../kv/keys";
 import type { Query } from "../upstream/client";
+import { accessOf, sees, seesRecord } from "./access";
 import { NotFound, Unavailable } from "./errors";
 import { emptyList } from "./lists";
 import { readThroughDirectory, remember, remembered } from "./read-through";
@@ -43,12 +44,16 @@ export async function listFromUpstream<S extends v.GenericSchema>(
  * cache holds a record of has a writer: it is asked to crawl (after the answer; it says null if it
  * found the directory gone at WorkOS, remembered here). One new to the cache is looked up at
  * WorkOS first, as a read-through (404s remembered, concurrent misses sharing one request): a
- * found one is kept and its backfill starts; an unknown id never creates a writer.
+ * found one is kept and its backfill starts; an unknown id never creates a writer. A directory of
+ * an organization the key may not see does not exist for it.
  */
 async function directoryExists(c: Context<AppEnv>, directoryId: string): Promise<boolean> {
   const key = `directories:${directoryId}`;
   if (remembered(key)) return false;
-  if (isServable(await c.get("kv").get(kvKeys.directory(directoryId)))) {
+  const access = accessOf(c);
+  const stored = await c.get("kv").get(kvKeys.directory(directoryId));
+  if (isServable(stored)) {
+    if (!seesRecord(access, stored)) return false;
     const stub = c.env.DIRECTORY.getByName(directoryId);
     c.executionCtx.waitUntil(
       stub
@@ -59,8 +64,7 @@ async function directoryExists(c: Context<AppEnv>, directoryId: string): Promise
     return true;
   }
   try {
-    await readThroughDirectory(c, directoryId);
-    return true;
+    return sees(access, (await readThroughDirectory(c, directoryId)).organization_id);
   } catch (err) {
     if (err instanceof NotFound) return false;
     throw err;

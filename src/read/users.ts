@@ -4,6 +4,7 @@ import { emailKey } from "../directory/model";
 import { kvKeys } from "../kv/keys";
 import type { Pagination } from "../schemas/list";
 import { scopedPath, UserList, UserRecordList } from "../upstream/client";
+import { accessOf, confineList, seesAll, seesRecord } from "./access";
 import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import {
@@ -17,7 +18,7 @@ import {
   listFromSortKeys,
   readRecords,
 } from "./lists";
-import { fromKv, fromUpstream, type Served } from "./records";
+import { fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
@@ -39,10 +40,13 @@ const directoryOf = (json: string | null | undefined) =>
 
 export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Route): Promise<Served> {
   const kv = c.get("kv");
-  const usersOf = (directoryId: () => string | undefined) => recordsOfDirectory(c.env, "user", directoryId);
   const pulling = c.get("config").upstream !== undefined;
-  const send = (page: ListResult) =>
-    fromKv(listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
+  const access = accessOf(c);
+  const usersOf = (directoryId: () => string | undefined) => recordsOfDirectory(c.env, access, "user", directoryId);
+  const send = (found: ListResult) => {
+    const page = seesAll(access, found.data) ? found : emptyList();
+    return fromKv(listBody(route.scoped ? { ...page, data: page.data.map(withoutGroups) } : page));
+  };
   // Lists the cache does not hold fully are answered by WorkOS (and their backfill starts).
   const upstream = async (directoryId?: string) => {
     const sync = directoryId ? syncOf(directoryId, route) : undefined;
@@ -55,7 +59,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
           sync,
         )
       : await listFromUpstream(c, "/directory_users", q, UserList, sync);
-    return fromUpstream(body);
+    return fromUpstream(confineList(access, body));
   };
 
   if (q.directory && (q.email || q.idp_id)) {
@@ -77,7 +81,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       const groups = (JSON.parse(json) as { groups: { id: string }[] }).groups;
       if (!groups.some((g) => g.id === q.group)) items.delete(k);
     }
-    return send(await listFromMemory(kv, items, kvKeys.user, q, fetched));
+    return send(await listFromMemory(kv, items, source, q, fetched));
   }
   if (q.group) {
     const groupKey = kvKeys.group(q.group);
@@ -89,7 +93,9 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       q,
       [groupKey],
       (read) => {
-        directoryId = directoryOf(read.get(groupKey));
+        const group = read.get(groupKey);
+        directoryId = directoryOf(group);
+        if (isServable(group) && !seesRecord(access, group)) return "empty";
         return q.directory && directoryId && directoryId !== q.directory ? "empty" : "ok";
       },
     );
@@ -97,7 +103,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     return pulling ? upstream(directoryId ?? q.directory) : send(emptyList());
   }
   const directory = q.directory as string;
-  const known = directoryKnown(route);
+  const known = directoryKnown(route, access);
   const page = await listFromIndex(
     kv,
     kvKeys.directoryUsers(directory),

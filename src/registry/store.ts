@@ -11,7 +11,8 @@ export interface RegistryEntry {
 }
 
 export interface DirectoryFilter {
-  organizationId?: string;
+  /** Directories of these organizations only (absent: of every one). */
+  organizationIds?: readonly string[] | undefined;
   search?: string;
   domain?: string;
 }
@@ -78,9 +79,9 @@ export class RegistryStore {
   search(filter: DirectoryFilter): string[] {
     const where: string[] = [];
     const params: string[] = [];
-    if (filter.organizationId) {
-      where.push("organization_id = ?");
-      params.push(filter.organizationId);
+    if (filter.organizationIds) {
+      where.push("organization_id IN (SELECT value FROM json_each(?))");
+      params.push(JSON.stringify(filter.organizationIds));
     }
     if (filter.search) {
       where.push("instr(name_folded, ?) > 0");

@@ -31,6 +31,8 @@ admin.get("/status", async (c) => {
     lastReconcileAt: overview.lastReconcileAt,
     directories,
     feed: await c.env.FEED.getByName("feed").status(),
+    // Requests refused by the key checks, by reason, since the cache was deployed.
+    refusedRequests: await c.env.KEYS.getByName("keys").refusals(),
   });
 });
 

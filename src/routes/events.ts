@@ -3,6 +3,7 @@ import type { AppEnv } from "../app-env";
 import { requireFeedKey } from "../http/auth";
 import { requireFeed } from "../http/feed-guard";
 import { validQuery } from "../http/query";
+import { accessOf, organizationsFor } from "../read/access";
 import { InvalidCursor } from "../read/errors";
 import { EventsQuery } from "../schemas/list";
 
@@ -15,12 +16,21 @@ events.use(requireFeedKey, requireFeed);
 
 events.get("/", validQuery(EventsQuery, ["events"]), async (c) => {
   const { events: names, after, before, limit, organization_id, range_start, range_end } = c.req.valid("query");
+  const access = accessOf(c);
+  const organizations = organizationsFor(access, organization_id);
+  // An organization the key may not see has no events for it (and its cursors are no cursors).
+  if (organizations?.length === 0) {
+    if (after !== undefined) throw new InvalidCursor("after", after);
+    if (before !== undefined) throw new InvalidCursor("before", before);
+    return c.json({ object: "list", data: [], list_metadata: { after: null } });
+  }
   const page = await c.env.FEED.getByName("feed").list({
     events: names,
     after,
     before,
     limit,
-    organization_id,
+    organizations,
+    visible: access ? [...access.ids] : undefined,
     range_start,
     range_end,
   });

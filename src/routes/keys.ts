@@ -29,11 +29,15 @@ keys.get("/", async (c) => c.json({ object: "list", data: await store(c).list() 
 
 keys.get("/:id", async (c) => c.json(found(await store(c).get(c.req.param("id")), c.req.param("id"))));
 
-/** Revokes a key: at once in this isolate, within the memory tier's bound elsewhere here, KV's across locations. */
+/**
+ * Revokes a key: at once in this isolate, within the memory tier's bound elsewhere here, KV's
+ * across locations. The subscriptions it made stop delivering (paused; an administrator may resume them).
+ */
 keys.delete("/:id", async (c) => {
   const id = c.req.param("id");
   const revoked = await store(c).revoke(id);
   if (!revoked) throw unknown(id);
   forgetGrant(revoked.hash);
+  await c.env.FEED.getByName("feed").pauseMadeBy(id);
   return c.json(revoked.key);
 });

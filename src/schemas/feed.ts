@@ -19,7 +19,10 @@ export const FeedQuery = v.object({
   after: v.optional(v.string()),
   before: v.optional(v.string()),
   limit: v.number(),
-  organization_id: v.optional(v.string()),
+  /** Events of these organizations only (absent: of every one; never empty). */
+  organizations: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+  /** The organizations the reader may see, when limited: cursors must name their events. */
+  visible: v.optional(v.array(v.string())),
   range_start: v.optional(v.string()),
   range_end: v.optional(v.string()),
 });

@@ -7,7 +7,7 @@ export const CreateSubscription = v.strictObject({
   events: v.optional(
     v.pipe(v.array(v.pipe(v.string(), v.startsWith("dsync.", "must be a dsync.* event"))), v.maxLength(20)),
   ),
-  /** Only events of these organizations (default: all). */
+  /** Only events of these organizations (default: all; for a key limited to organizations, its own). */
   organization_ids: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.maxLength(1000))),
 });
 export type CreateSubscription = v.InferOutput<typeof CreateSubscription>;
@@ -21,6 +21,8 @@ export const Subscription = v.object({
   organization_ids: v.array(v.string()),
   state: v.picklist(["active", "paused"]),
   created_at: v.string(),
+  /** The id of the access key that made it (`API_KEYS` for a settings key); null for an administrator. */
+  created_by: v.nullable(v.string()),
   /** Feed position its deliveries are queued up to. */
   position: v.number(),
   /** Deliveries queued and not yet done (delivered or dead-lettered). */

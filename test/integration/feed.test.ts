@@ -201,4 +201,44 @@ describe("the feed's retention", () => {
       );
     });
   });
+
+  it("pages a reader limited to organizations past others' events without ever naming one of them", async () => {
+    await runInDurableObject(env.FEED.getByName("feed-limited-test"), async (_instance, state) => {
+      const log = new FeedLog(state.storage.sql);
+      const of = (org: string, n: number, from: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          seq: from + i,
+          id: `event_${org}_${String(from + i).padStart(5, "0")}`,
+          event: "dsync.user.created",
+          organization_id: org,
+          created_at: new Date(0).toISOString(),
+          data: "{}",
+        }));
+      // Far more of B's events than one page scan covers, between A's.
+      log.append("directory_A", of("org_A", 2, 1), 1);
+      log.append("directory_B", of("org_B", 25_000, 1), 1);
+      log.append("directory_A", of("org_A", 3, 3), 1);
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = log.list({ limit: 2, after, organizations: ["org_A"], visible: ["org_A"] });
+        if (!("data" in page)) throw new Error(`invalid cursor ${page.invalidCursor}`);
+        seen.push(...page.data.map((e) => JSON.parse(e).id as string));
+        if (page.after) expect(page.after).toMatch(/^event_org_A_/);
+        if (!page.after) break;
+        after = page.after;
+      }
+      expect(seen).toEqual([
+        "event_org_A_00001",
+        "event_org_A_00002",
+        "event_org_A_00003",
+        "event_org_A_00004",
+        "event_org_A_00005",
+      ]);
+      // Its cursors name only its organizations' events.
+      expect(log.list({ limit: 2, after: "event_org_B_00007", visible: ["org_A"] })).toEqual({
+        invalidCursor: "after",
+      });
+    });
+  });
 });

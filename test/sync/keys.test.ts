@@ -84,7 +84,9 @@ describe("access keys managed by the admin API", () => {
       { name: "x", scopes: [] },
       { name: "x", scopes: ["write"] },
       { name: "x", scopes: ["read"], expires_at: "2020-01-01T00:00:00Z" },
-      { name: "x", scopes: ["read"], organization_ids: ["org_A"] },
+      { name: "x", scopes: ["admin"], organization_ids: ["org_A"] },
+      { name: "x", scopes: ["read"], organization_ids: [] },
+      { name: "x", scopes: ["read"], organization_ids: [""] },
     ]) {
       const res = await adminCall("/keys", "POST", body);
       expect(res.status, JSON.stringify(body)).toBe(422);
