@@ -1,8 +1,8 @@
 import type { Config } from "./config";
 import type { Env } from "./env";
-import type { Access } from "./read/access";
 import type { KvReader } from "./read/kv-reader";
 import type { Answer } from "./read/memory-tier";
+import type { Access } from "./read/org-limit";
 import type { KeyGrant } from "./schemas/keys";
 
 /** What every request of the Hono app carries: the bindings, and per-request services. */

@@ -5,7 +5,7 @@ import type { AppEnv } from "./app-env";
 import { loadConfig } from "./config";
 import { requireFeedKey } from "./http/auth";
 import { ApiError, errorResponse } from "./http/errors";
-import { log } from "./log";
+import { log, logs } from "./log";
 import { openApiDocument } from "./openapi";
 import { KvReader } from "./read/kv-reader";
 import { memoryTier } from "./read/memory-tier";
@@ -34,7 +34,9 @@ app.use(async (c, next) => {
   const kvOps = c.get("kv")?.ops;
   if (kvOps !== undefined) c.res.headers.set("X-KV-Operations", String(kvOps));
   const status = c.res.status;
-  log[status >= 500 ? "warn" : status >= 400 ? "info" : "debug"]("request", {
+  const level = status >= 500 ? "warn" : status >= 400 ? "info" : "debug";
+  if (!logs(level)) return;
+  log[level]("request", {
     requestId: id,
     method: c.req.method,
     // The route's pattern, never the raw path: an id in a path is whatever a caller typed (an

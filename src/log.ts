@@ -11,8 +11,11 @@ export function setLogLevel(level: Level) {
   threshold = LEVELS.indexOf(level);
 }
 
+/** Whether lines of this level are written (so a hot path can skip building one that is not). */
+export const logs = (level: Level) => LEVELS.indexOf(level) >= threshold;
+
 function write(level: Level, msg: string, fields: Fields) {
-  if (LEVELS.indexOf(level) < threshold) return;
+  if (!logs(level)) return;
   const line = JSON.stringify({ level, msg, ...fields });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);

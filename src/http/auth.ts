@@ -4,7 +4,6 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { type GrantCheck, grantOf } from "../keys/grants";
 import { countRefusal } from "../keys/refusals";
-import { orgLimit } from "../read/access";
 import type { KeyGrant, RefusalReason, Scope } from "../schemas/keys";
 import { ApiError } from "./errors";
 
@@ -50,18 +49,7 @@ const bearer = (verifyToken: (token: string, c: Context<AppEnv>) => Promise<bool
     invalidToken: { message: unauthorized },
   });
 
-/**
- * What a presented key may do: the settings' bootstrap keys (API_KEYS read the API and the feed,
- * ADMIN_API_KEYS administer, both over every organization), compared in constant time, or a
- * stored key's grant.
- */
-async function grantFor(token: string, c: Context<AppEnv>): Promise<GrantCheck> {
-  const { adminKeys, apiKeys } = c.get("config");
-  if (matchesAnyKey(token, adminKeys ?? [])) return { grant: BOOTSTRAP_ADMIN };
-  if (matchesAnyKey(token, apiKeys ?? [])) return { grant: BOOTSTRAP_READER };
-  return grantOf(c, token);
-}
-
+/** The settings' keys: API_KEYS read the API and the feed, ADMIN_API_KEYS administer; both see every organization. */
 const BOOTSTRAP_ADMIN: KeyGrant = { id: "ADMIN_API_KEYS", scopes: ["admin"], organizations: null, expiresAt: null };
 const BOOTSTRAP_READER: KeyGrant = { id: "API_KEYS", scopes: ["read", "events"], organizations: null, expiresAt: null };
 
@@ -79,12 +67,16 @@ const keyWith = (scope: Scope) =>
   bearer(async (token, c) => {
     // The hot path: the settings' keys that carry this scope, in constant time, nothing more.
     const { adminKeys, apiKeys } = c.get("config");
-    if (matchesAnyKey(token, (scope === "admin" ? adminKeys : apiKeys) ?? [])) {
+    const [mine, other] = scope === "admin" ? [adminKeys, apiKeys] : [apiKeys, adminKeys];
+    if (matchesAnyKey(token, mine ?? [])) {
       c.set("caller", scope === "admin" ? BOOTSTRAP_ADMIN : BOOTSTRAP_READER);
       c.set("access", null);
       return true;
     }
-    const check = await grantFor(token, c);
+    // The other settings' keys, compared in constant time, then the stored keys.
+    const check: GrantCheck = matchesAnyKey(token, other ?? [])
+      ? { grant: scope === "admin" ? BOOTSTRAP_READER : BOOTSTRAP_ADMIN, access: null }
+      : await grantOf(c, token);
     if ("refused" in check) {
       countRefusal(c, check.refused);
       return false;
@@ -94,7 +86,7 @@ const keyWith = (scope: Scope) =>
       throw new ApiError(403, "forbidden", REFUSED[scope]);
     }
     c.set("caller", check.grant);
-    c.set("access", orgLimit(check.grant.organizations));
+    c.set("access", check.access);
     return true;
   });
 

@@ -2,8 +2,9 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { PulledRecords } from "../directory/object";
 import type { WorkOSClient } from "../upstream/client";
-import { accessOf, sees } from "./access";
+import { accessOf } from "./access";
 import { NotFound } from "./errors";
+import { sees } from "./org-limit";
 import { type Kind, readThrough } from "./read-through";
 import { fromKv, fromUpstream, isServable, type Served } from "./records";
 

@@ -6,7 +6,7 @@ import { kvKeys } from "../kv/keys";
 import { Directory } from "../schemas/directory";
 import type { DirectoriesQuery } from "../schemas/list";
 import { DirectoryList } from "../upstream/client";
-import { type Access, accessOf, confineList, organizationsFor, sees, seesRecord } from "./access";
+import { accessOf } from "./access";
 import { NotFound, Unavailable, UpstreamRefused } from "./errors";
 import {
   cursorKeys,
@@ -18,6 +18,7 @@ import {
   listFromMemory,
   listFromSortKeys,
 } from "./lists";
+import { type Access, confineList, organizationsFor, sees, seesRecord } from "./org-limit";
 import { readThroughDirectory } from "./read-through";
 import { fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
@@ -46,7 +47,11 @@ export async function listDirectories(c: Context<AppEnv>, q: Query): Promise<Ser
   const organization = organizations?.length === 1 ? organizations[0] : undefined;
   // Until a complete listing of WorkOS's directories has been taken, WorkOS answers.
   const upstream = async () => {
-    if (organizations && !organization) return send(await fromUpstreamByOrganization(c, access, organizations, q));
+    if (organizations && !organization) {
+      // WorkOS's answers, paged here: not kept as the cache's own.
+      const page = await fromUpstreamByOrganization(c, access, organizations, q);
+      return { body: listBody(page), from: "upstream" } satisfies Served;
+    }
     const query = { ...q, organization_id: organization };
     return fromUpstream(confineList(access, await listFromUpstream(c, "/directories", query, DirectoryList)));
   };

@@ -1,6 +1,6 @@
 import { kvKeys } from "../kv/keys";
-import { type Access, seesRecord } from "./access";
 import { NotFound } from "./errors";
+import { type Access, seesRecord } from "./org-limit";
 import { isServable } from "./records";
 
 /**

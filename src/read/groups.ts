@@ -5,10 +5,11 @@ import { kvKeys } from "../kv/keys";
 import type { DirectoryGroup } from "../schemas/group";
 import type { Pagination } from "../schemas/list";
 import { GroupList, scopedPath } from "../upstream/client";
-import { accessOf, confineList, seesAll, seesRecord } from "./access";
+import { accessOf } from "./access";
 import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
+import { confineList, seesAll, seesRecord } from "./org-limit";
 import { fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
@@ -32,11 +33,14 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     return fromUpstream(confineList(access, await listFromUpstream(c, path, query, GroupList, sync)));
   };
 
+  // On a directory-scoped route, a directory of another organization is not found, whatever the filter.
+  const known = directoryKnown(route, access);
   if (q.user) {
     // A user's groups are embedded in its record: one read holds the whole list (plus, when
     // pulling, one for whether its directory is held fully).
     const userKey = kvKeys.user(q.user);
-    const fetched = await kv.getMany([userKey, ...cursorKeys(q, kvKeys.group)]);
+    const fetched = await kv.getMany([userKey, ...known.keys, ...cursorKeys(q, kvKeys.group)]);
+    known.check?.(fetched);
     const user = fetched.get(userKey);
     if (!isServable(user)) return pulling && !user ? upstream(q.directory) : send(emptyList());
     // A user of another organization is answered as an unknown one (before its marker is read).
@@ -51,7 +55,6 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     return send(await listFromMemory(kv, items, groups, q, fetched));
   }
   const directory = q.directory as string;
-  const known = directoryKnown(route, access);
   const page = await listFromIndex(
     kv,
     kvKeys.directoryGroups(directory),

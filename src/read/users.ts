@@ -4,7 +4,7 @@ import { emailKey } from "../directory/model";
 import { kvKeys } from "../kv/keys";
 import type { Pagination } from "../schemas/list";
 import { scopedPath, UserList, UserRecordList } from "../upstream/client";
-import { accessOf, confineList, seesAll, seesRecord } from "./access";
+import { accessOf } from "./access";
 import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import {
@@ -18,6 +18,7 @@ import {
   listFromSortKeys,
   readRecords,
 } from "./lists";
+import { confineList, seesAll, seesRecord } from "./org-limit";
 import { fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
@@ -62,6 +63,8 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     return fromUpstream(confineList(access, body));
   };
 
+  // On a directory-scoped route, a directory of another organization is not found, whatever the filter.
+  const known = directoryKnown(route, access);
   if (q.directory && (q.email || q.idp_id)) {
     // Exact lookups: (1) the lookup sets, the sync marker and cursor records, (2) the users.
     const marker = kvKeys.syncMarker(q.directory);
@@ -69,7 +72,13 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       q.email ? kvKeys.usersByEmail(q.directory, emailKey(q.email) as string) : null,
       q.idp_id ? kvKeys.usersByIdp(q.directory, q.idp_id) : null,
     ].filter((k): k is string => k !== null);
-    const fetched = await kv.getMany([...lookups, ...(pulling ? [marker] : []), ...cursorKeys(q, kvKeys.user)]);
+    const fetched = await kv.getMany([
+      ...lookups,
+      ...known.keys,
+      ...(pulling ? [marker] : []),
+      ...cursorKeys(q, kvKeys.user),
+    ]);
+    known.check?.(fetched);
     if (pulling && !isHeld(fetched.get(marker))) return upstream(q.directory);
     const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
     const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
@@ -91,8 +100,9 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       kvKeys.groupMembers(q.group),
       usersOf(() => directoryId),
       q,
-      [groupKey],
+      [groupKey, ...known.keys],
       (read) => {
+        known.check?.(read);
         const group = read.get(groupKey);
         directoryId = directoryOf(group);
         if (isServable(group) && !seesRecord(access, group)) return "empty";
@@ -103,7 +113,6 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     return pulling ? upstream(directoryId ?? q.directory) : send(emptyList());
   }
   const directory = q.directory as string;
-  const known = directoryKnown(route, access);
   const page = await listFromIndex(
     kv,
     kvKeys.directoryUsers(directory),

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { kvKeys } from "../kv/keys";
-import { type Access, seesRecord } from "./access";
 import type { RecordSource } from "./lists";
+import { type Access, seesRecord } from "./org-limit";
 
 /** What a key limited to organizations may name as a cursor (see RecordSource). */
 const visibleTo = (access: Access) => (access === null ? undefined : (stored: string) => seesRecord(access, stored));

@@ -3,8 +3,9 @@ import type { AppEnv } from "../app-env";
 import { requireFeedKey } from "../http/auth";
 import { requireFeed } from "../http/feed-guard";
 import { validQuery } from "../http/query";
-import { accessOf, organizationsFor } from "../read/access";
+import { accessOf } from "../read/access";
 import { InvalidCursor } from "../read/errors";
+import { organizationsFor } from "../read/org-limit";
 import { EventsQuery } from "../schemas/list";
 
 /**

@@ -30,7 +30,7 @@ keys.get("/", async (c) => c.json({ object: "list", data: await store(c).list() 
 keys.get("/:id", async (c) => c.json(found(await store(c).get(c.req.param("id")), c.req.param("id"))));
 
 /**
- * Revokes a key: at once in this isolate, within the memory tier's bound elsewhere here, KV's
+ * Revokes a key: at once in this isolate, within 6 s (memory tier and passed-key bounds) elsewhere here, KV's
  * across locations. The subscriptions it made stop delivering (paused; an administrator may resume them).
  */
 keys.delete("/:id", async (c) => {

@@ -10,10 +10,14 @@ import * as sdk12 from "workos-node-12";
 import { directory, event, group, iso, membership, T0, user, type WebhookEvent } from "../support/events";
 import { assertConforms, schemaForPath } from "../support/openapi";
 import { postWebhook, type RunningWorker, startWorker } from "../support/server";
-import { READ_KEY, TEST_SETTINGS } from "../support/settings";
+import { ADMIN_KEY, READ_KEY, TEST_SETTINGS } from "../support/settings";
 
 const D = "directory_01E2ESDK";
 const D2 = "directory_02E2ESDK";
+/** Another organization's directory: a key limited to org_E2E must see nothing of it. */
+const OTHER = "directory_03E2EOTHER";
+const otherGroup = group("directory_group_other", OTHER, { organization_id: "org_E2E_OTHER", name: "Other team" });
+const otherUsers = [0, 1, 2].map((i) => user(`directory_user_other${i}`, OTHER, { organization_id: "org_E2E_OTHER" }));
 const N = 230;
 const uid = (i: number) => `directory_user_e${String(i).padStart(4, "0")}`;
 const groups = [0, 1, 2].map((i) =>
@@ -30,6 +34,8 @@ const SDKS = [
 
 let worker: RunningWorker;
 const delivered: WebhookEvent[] = [];
+/** A key made through the admin API, limited to org_E2E. */
+let limitedKey: string;
 
 async function post(e: WebhookEvent) {
   const res = await postWebhook(worker, e);
@@ -53,7 +59,13 @@ async function eventually<T>(probe: () => Promise<T>, done: (t: T) => boolean, w
 }
 
 beforeAll(async () => {
-  worker = await startWorker({ ...TEST_SETTINGS });
+  worker = await startWorker({ ...TEST_SETTINGS, ADMIN_API_KEYS: ADMIN_KEY });
+  await post(event("dsync.activated", directory(OTHER, { organization_id: "org_E2E_OTHER", name: "Other Inc" })));
+  await post(event("dsync.group.created", otherGroup));
+  for (const u of otherUsers) {
+    await post(event("dsync.user.created", u));
+    await post(membership("dsync.group.user_added", u, otherGroup));
+  }
   await post(event("dsync.activated", directory(D, { organization_id: "org_E2E", name: "E2E Corp" })));
   await post(
     event("dsync.activated", directory(D2, { organization_id: "org_E2E", name: "Other", created_at: iso(T0 + 10) })),
@@ -97,6 +109,17 @@ beforeAll(async () => {
     (s) => s.users === N && s.grouped === N && s.members.reduce((a, b) => a + b, 0) === N,
     "users, memberships and group members",
   );
+  await eventually(
+    async () => (await (await raw(`/directory_users?group=${otherGroup.id}`)).json()) as List,
+    (l) => l.data?.length === otherUsers.length,
+    "the other organization's members",
+  );
+  const created = await fetch(new URL("/admin/keys", worker.url), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ADMIN_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "e2e service", scopes: ["read", "events"], organization_ids: ["org_E2E"] }),
+  });
+  limitedKey = ((await created.json()) as { key: string }).key;
 }, 120_000);
 
 afterAll(async () => {
@@ -198,6 +221,36 @@ describe.each(SDKS)("the official SDK $version against the cache", ({ sdk, byId 
     }
     // Every membership was delivered as itself: those keep WorkOS's ids.
     expect(seen.filter((e) => e.event === "dsync.group.user_added").every((e) => byId.has(e.id))).toBe(true);
+  });
+
+  it("with a key limited to one organization, sees all of it and nothing of another", async () => {
+    const workos = client(limitedKey);
+    const ds = workos.directorySync;
+    const dirs = await (await ds.listDirectories()).autoPagination();
+    expect(dirs.map((d) => d.id)).toEqual([D2, D]);
+    expect((await ds.listDirectories({ organizationId: "org_E2E_OTHER" })).data).toEqual([]);
+    const all = await (await ds.listUsers({ directory: D })).autoPagination();
+    expect(all).toHaveLength(N);
+    expect((await ds.listUsers({ directory: OTHER })).data).toEqual([]);
+    expect((await ds.listUsers({ group: otherGroup.id })).data).toEqual([]);
+    expect((await ds.listGroups({ user: otherUsers[0]?.id as string })).data).toEqual([]);
+    expect((await ds.listGroups({ directory: OTHER })).data).toEqual([]);
+    for (const lookup of [
+      () => ds.getDirectory(byId(OTHER)),
+      () => ds.getUser(byId(otherUsers[1]?.id as string)),
+      () => ds.getGroup(byId(otherGroup.id)),
+    ])
+      expect(await lookup().catch((e: unknown) => e)).toBeInstanceOf(NotFoundException);
+    // The change feed: its organization's events only, paged to the end.
+    const seen: unknown[] = [];
+    let after: string | undefined;
+    do {
+      const page = await workos.events.listEvents({ events: ["dsync.user.created"] as never, limit: 100, after });
+      seen.push(...page.data);
+      after = page.listMetadata.after ?? undefined;
+    } while (after);
+    expect(seen).toHaveLength(N);
+    expect(JSON.stringify(seen)).not.toContain("org_E2E_OTHER");
   });
 
   it("raises the SDK's typed errors, with the request id", async () => {

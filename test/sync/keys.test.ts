@@ -1,5 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { keyHash } from "../../src/keys/token";
 import { ADMIN_KEY, READ_KEY } from "../support/settings";
 import { waitFor } from "../support/wait";
 import { get, json } from "../support/worker";
@@ -91,5 +92,19 @@ describe("access keys managed by the admin API", () => {
       const res = await adminCall("/keys", "POST", body);
       expect(res.status, JSON.stringify(body)).toBe(422);
     }
+  });
+
+  it("refuses a key revoked through another isolate within the stated local bound", async () => {
+    const k = await create({ name: "elsewhere", scopes: ["read"] });
+    expect((await get("/directories", k.key)).status).toBe(200);
+    // Another isolate's revocation: the revoked marker lands in KV; this isolate is not told.
+    const grantKey = `v1:access-key:${await keyHash(k.key as string)}`;
+    await env.CACHE.put(grantKey, JSON.stringify({ id: k.id, revoked: true }));
+    await waitFor(
+      async () => ((await get("/directories", k.key)).status === 401 ? true : undefined),
+      "the revocation seen here",
+      // The bound README states (6 s), with a margin for a loaded machine.
+      8_000,
+    );
   });
 });
