@@ -62,7 +62,8 @@ async function main() {
         // Odd rounds start with the bare worker, even rounds with the cache.
         const order = round % 2 ? ["bare", "cache"] : ["cache", "bare"];
         const r = {};
-        for (const side of order) r[side] = await wrk(`${targets[side]}${s.path.slice(1)}`, s.headers ?? targets.headers);
+        for (const side of order)
+          r[side] = await wrk(`${targets[side]}${s.path.slice(1)}`, s.headers ?? targets.headers);
         s.rounds.push(r);
       }
       log(`round ${round}/${ROUNDS} done`);
