@@ -131,7 +131,12 @@ function upsertUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
   store.changed({ kind: "user", id: user.id, deleted: false, created: !was });
   store.markDirty(`user:${user.id}`);
   if (!was || was.state !== user.state) store.markDirty("dir");
-  if (!was || prev?.sortKey !== row.sortKey) store.markDirty("idx:du");
+  if (!was || prev?.sortKey !== row.sortKey) {
+    const moved = was && prev ? [prev.sortKey, row.sortKey] : [row.sortKey];
+    store.markDirty("idx:du", moved);
+    // Its groups' member lists hold it at that position too (a user met first in a membership, or one that moved).
+    for (const e of store.edgesOfUser(user.id)) if (e.present) store.markDirty(`idx:gu:${e.groupId}`, moved);
+  }
   markLookups(store, was, user);
   return true;
 }
@@ -158,7 +163,7 @@ function deleteUser(store: DirectoryStore, user: DirectoryUser, ek: string): boo
   store.markDirty(`user:${user.id}`);
   if (isLive(prev)) {
     store.markDirty("dir");
-    store.markDirty("idx:du");
+    store.markDirty("idx:du", [prev.sortKey]);
     markLookups(store, prev.data, null);
   }
   return true;
@@ -195,7 +200,7 @@ function upsertGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): 
   store.markDirty(`group:${group.id}`);
   if (!was || prev?.sortKey !== row.sortKey) {
     store.markDirty("dir");
-    store.markDirty("idx:dg");
+    store.markDirty("idx:dg", was && prev ? [prev.sortKey, row.sortKey] : [row.sortKey]);
   }
   // Members embed the group: their records change with it.
   for (const edge of store.edgesOfGroup(group.id)) {
@@ -226,9 +231,15 @@ function deleteGroup(store: DirectoryStore, group: DirectoryGroup, ek: string): 
   store.markDirty(`group:${group.id}`);
   if (isLive(prev)) {
     store.markDirty("dir");
-    store.markDirty("idx:dg");
+    store.markDirty("idx:dg", [prev.sortKey]);
   }
   return true;
+}
+
+/** Where a user stands in its groups' member lists (unknown: the whole list is re-cut). */
+function memberKey(store: DirectoryStore, userId: string): string[] | undefined {
+  const user = store.user(userId);
+  return user ? [user.sortKey] : undefined;
 }
 
 /** Voids memberships older than a delete of one of their ends; true if any was present. */
@@ -239,7 +250,7 @@ function voidEdges(store: DirectoryStore, edges: EdgeRow[], ek: string): boolean
     store.putEdge({ ...edge, key: ek, present: false });
     if (edge.present) {
       store.markDirty(`user:${edge.userId}`);
-      store.markDirty(`idx:gu:${edge.groupId}`);
+      store.markDirty(`idx:gu:${edge.groupId}`, memberKey(store, edge.userId));
       changed = true;
     }
   }
@@ -255,7 +266,7 @@ function setEdge(store: DirectoryStore, userId: string, groupId: string, present
   store.putEdge({ userId, groupId, key: ek, present });
   if ((prev?.present ?? false) !== present) {
     store.markDirty(`user:${userId}`);
-    store.markDirty(`idx:gu:${groupId}`);
+    store.markDirty(`idx:gu:${groupId}`, memberKey(store, userId));
     store.changed({ kind: "membership", userId, groupId, present });
   }
   return true;

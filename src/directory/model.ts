@@ -88,6 +88,11 @@ export interface DirectoryStore {
   allIds(): { users: { id: string; email: string | null; idp: string }[]; groups: string[] };
   /** Drops every user, group and membership (the directory is gone). */
   purge(): void;
-  markDirty(key: DirtyKey): void;
+  /**
+   * Marks a KV key for rewriting. For a list index (`idx:*`), `touched` names the entries (sort
+   * keys) the change adds or removes, so only the chunks around them are re-cut; without it the
+   * whole list is.
+   */
+  markDirty(key: DirtyKey, touched?: readonly string[]): void;
   changed(change: Change): void;
 }

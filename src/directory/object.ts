@@ -69,7 +69,9 @@ export class DirectoryObject extends DurableObject<Env> {
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
     this.store = new SqliteStore(
       ctx.storage.sql,
-      (mark) => this.outbox.mark(mark),
+      // A list index keeps the entries a change touched, so only the chunks around them are re-cut.
+      (mark, touched) =>
+        mark.startsWith("idx:") ? this.outbox.markList(mark, touched ?? null) : this.outbox.mark(mark),
       (change) => this.recorder.note(change),
     );
     this.recorder = new ChangeRecorder(
@@ -411,8 +413,9 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** Once held fully, every list index (and the marker saying so) is published. */
   private publishIndexes() {
-    for (const mark of ["sync", "dir", "idx:du", "idx:dg"] as const) this.outbox.mark(mark);
-    for (const id of this.store.liveGroupIds()) this.outbox.mark(`idx:gu:${id}`);
+    for (const mark of ["sync", "dir"] as const) this.outbox.mark(mark);
+    for (const mark of ["idx:du", "idx:dg", ...this.store.liveGroupIds().map((id) => `idx:gu:${id}`)])
+      this.outbox.markList(mark, null);
   }
 
   /** An object serves exactly one directory, named by the first event it is given. */

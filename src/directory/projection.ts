@@ -77,13 +77,13 @@ export function materialize(
   // partial list. A deleted directory's indexes go too.
   const publish = held && !store.directory()?.deleted;
   if (mark.startsWith("idx:") && !publish) return { kind: "delete", key };
-  if (mark === "idx:du") return { kind: "index", key, sortKeys: store.userSortKeys() };
-  if (mark === "idx:dg") return { kind: "index", key, sortKeys: store.groupSortKeys() };
+  if (mark === "idx:du") return { kind: "index", key, read: (after, limit) => store.userSortKeys(after, limit) };
+  if (mark === "idx:dg") return { kind: "index", key, read: (after, limit) => store.groupSortKeys(after, limit) };
   if (mark.startsWith("idx:gu:")) {
     const groupId = after(mark, "idx:gu:");
     const group = store.group(groupId);
     if (!group || group.deleted) return { kind: "delete", key };
-    return { kind: "index", key, sortKeys: store.memberSortKeys(groupId) };
+    return { kind: "index", key, read: (after, limit) => store.memberSortKeys(groupId, after, limit) };
   }
   if (mark.startsWith("email:")) return lookup(key, store.sortKeysByEmail(after(mark, "email:")));
   if (mark.startsWith("idp:")) return lookup(key, store.sortKeysByIdp(after(mark, "idp:")));

@@ -103,7 +103,7 @@ function toEntity<T>(r: Row): EntityRow<T> {
 export class SqliteStore implements DirectoryStore {
   constructor(
     private readonly sql: SqlStorage,
-    private readonly onDirty: (key: DirtyKey) => void,
+    private readonly onDirty: (key: DirtyKey, touched?: readonly string[]) => void,
     private readonly onChange: (change: Change) => void = () => undefined,
     /** Local time of writes, for the sweep's "unchanged since the crawl began" guard. */
     private readonly now: () => number = Date.now,
@@ -246,8 +246,8 @@ export class SqliteStore implements DirectoryStore {
   purge() {
     this.sql.exec("DELETE FROM dir_users; DELETE FROM dir_groups; DELETE FROM memberships;");
   }
-  markDirty(key: DirtyKey) {
-    this.onDirty(key);
+  markDirty(key: DirtyKey, touched?: readonly string[]) {
+    this.onDirty(key, touched);
   }
   changed(change: Change) {
     this.onChange(change);
@@ -302,23 +302,35 @@ export class SqliteStore implements DirectoryStore {
     ).map((j) => JSON.parse(j) as DirectoryGroup);
     return { ...row.data, groups };
   }
-  userSortKeys(): string[] {
-    return this.column("SELECT sort_key FROM dir_users WHERE deleted = 0 ORDER BY sort_key");
+  /** Live users' sort keys after `after` (from the start when null), ascending, at most `limit`. */
+  userSortKeys(after: string | null, limit: number): string[] {
+    return this.column(
+      "SELECT sort_key FROM dir_users WHERE deleted = 0 AND sort_key > ? ORDER BY sort_key LIMIT ?",
+      after ?? "",
+      limit,
+    );
   }
-  groupSortKeys(): string[] {
-    return this.column("SELECT sort_key FROM dir_groups WHERE deleted = 0 ORDER BY sort_key");
+  groupSortKeys(after: string | null, limit: number): string[] {
+    return this.column(
+      "SELECT sort_key FROM dir_groups WHERE deleted = 0 AND sort_key > ? ORDER BY sort_key LIMIT ?",
+      after ?? "",
+      limit,
+    );
   }
   /**
-   * Live members of a live group, in list order. CROSS JOIN fixes the join order: from the
-   * group's memberships out (left to SQLite, it walked every live user to avoid a sort).
+   * Live members of a live group, in list order, as userSortKeys. CROSS JOIN fixes the join
+   * order: from the group's memberships out (left to SQLite, it walked every live user to avoid a sort).
    */
-  memberSortKeys(groupId: string): string[] {
+  memberSortKeys(groupId: string, after: string | null, limit: number): string[] {
     return this.column(
       `SELECT u.sort_key FROM memberships m
        CROSS JOIN dir_users u ON u.id = m.user_id
        CROSS JOIN dir_groups g ON g.id = m.group_id
-       WHERE m.group_id = ? AND m.present = 1 AND u.deleted = 0 AND g.deleted = 0 ORDER BY u.sort_key`,
+       WHERE m.group_id = ? AND m.present = 1 AND u.deleted = 0 AND g.deleted = 0 AND u.sort_key > ?
+       ORDER BY u.sort_key LIMIT ?`,
       groupId,
+      after ?? "",
+      limit,
     );
   }
   sortKeysByEmail(email: string): string[] {

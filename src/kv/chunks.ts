@@ -20,13 +20,16 @@ function fnv32(s: string): number {
   return h >>> 0;
 }
 
+/** Whether a chunk of `count` entries ending with `key` ends there (content-defined, bounded). */
+export const chunkCut = (count: number, key: string) =>
+  count >= CHUNK_MAX || (count >= CHUNK_MIN && fnv32(key) % CHUNK_AVG === 0);
+
 export function splitIntoChunks(sortKeys: readonly string[]): string[][] {
   const chunks: string[][] = [];
   let current: string[] = [];
   for (const key of sortKeys) {
     current.push(key);
-    const cut = current.length >= CHUNK_MAX || (current.length >= CHUNK_MIN && fnv32(key) % CHUNK_AVG === 0);
-    if (cut) {
+    if (chunkCut(current.length, key)) {
       chunks.push(current);
       current = [];
     }

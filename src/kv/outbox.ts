@@ -4,30 +4,22 @@ import { scheduleAlarm } from "./alarm";
 import { KvBudget, KvBudgetSpent } from "./budget";
 import { FIRST_RETRY_MS, WriteFailures } from "./failures";
 import { GarbageCollector } from "./garbage";
-import { IndexWriter } from "./index-writer";
+import { type IndexPlan, IndexWriter } from "./index-writer";
 import { SAME_KEY_INTERVAL_MS, WriteLedger } from "./ledger";
+import type { ReadAfter } from "./rechunk";
 
 export type { FlushReport };
 
 /** What a dirty mark turns into when it is flushed. */
 export type KvWrite =
-  | {
-      kind: "put";
-      key: string;
-      value: string;
-      expirationTtl?: number /** entries, for an index manifest */;
-      size?: number;
-    }
+  | { kind: "put"; key: string; value: string; expirationTtl?: number }
   | { kind: "delete"; key: string }
-  | { kind: "index"; key: string; sortKeys: readonly string[] }
+  /** A list index: `read` pages through the list's sort keys as they are now. */
+  | { kind: "index"; key: string; read: ReadAfter }
   | { kind: "call"; key: string; run: () => Promise<void> };
+/** A write as the flush performs it: an index write carries its plan, made when it was read. */
+type Planned = Exclude<KvWrite, { kind: "index" }> | { kind: "index"; plan: IndexPlan };
 
-/**
- * Rebuilding a list index costs time in proportion to its size, so a big index is rewritten at
- * most once per (size x this): during a flood the rebuild work per second stays constant
- * (a 100k-user directory's list updates every 10 s), while small lists keep the 1 s pace.
- */
-export const INDEX_MS_PER_ENTRY = 0.1;
 /** Bounded work per flush, so the flushes of one invocation share its KV operations. */
 const MAX_MARKS_PER_FLUSH = 200;
 const MAX_WRITES_PER_FLUSH = 600;
@@ -36,6 +28,8 @@ const PARALLEL_WRITES = 25;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_dirty_by_seq ON outbox_dirty (seq);
+CREATE TABLE IF NOT EXISTS outbox_touched (id INTEGER PRIMARY KEY AUTOINCREMENT, mark TEXT NOT NULL, sort_key TEXT);
+CREATE INDEX IF NOT EXISTS outbox_touched_by_mark ON outbox_touched (mark, id);
 `;
 
 /**
@@ -68,6 +62,30 @@ export class Outbox {
   /** Same-key writes under a second, since the object started (instrumentation; stays 0). */
   get tooSoonTotal(): number {
     return this.ledger.tooSoonTotal;
+  }
+
+  /**
+   * Marks a list index for rewriting, naming the entries a change added or removed (null: the
+   * whole list may have changed). They are kept until the index is written, so its chunks are
+   * re-cut only around them (see rechunk.ts).
+   */
+  markList(mark: string, touched: readonly string[] | null) {
+    this.mark(mark);
+    if (touched === null) this.sql.exec("INSERT INTO outbox_touched (mark, sort_key) VALUES (?, NULL)", mark);
+    else
+      for (const key of new Set(touched))
+        this.sql.exec("INSERT INTO outbox_touched (mark, sort_key) VALUES (?, ?)", mark, key);
+  }
+
+  /** The entries touched since a list's last write (null: all of it), and the last note taken. */
+  private touched(mark: string): { keys: string[] | null; upTo: number } {
+    const rows = this.sql
+      .exec<{ id: number; sort_key: string | null }>("SELECT id, sort_key FROM outbox_touched WHERE mark = ?", mark)
+      .toArray();
+    const upTo = rows.reduce((m, r) => Math.max(m, Number(r.id)), 0);
+    // No notes at all (marked before they were kept): the whole list.
+    if (rows.length === 0 || rows.some((r) => r.sort_key === null)) return { keys: null, upTo };
+    return { keys: rows.map((r) => r.sort_key as string), upTo };
   }
 
   mark(mark: string) {
@@ -154,27 +172,34 @@ export class Outbox {
         MAX_MARKS_PER_FLUSH,
       )
       .toArray();
-    const due: { mark: string; seq: number; failed: number; write: KvWrite }[] = [];
+    const due: { mark: string; seq: number; failed: number; write: Planned; touchedUpTo: number }[] = [];
     for (const { mark, seq, failed } of marks) {
-      let write: KvWrite;
+      let write: Planned;
+      let touchedUpTo = 0;
       try {
         const last = this.ledger.last(keyOf(mark));
-        const interval = Math.max(SAME_KEY_INTERVAL_MS, Math.ceil((last?.size ?? 0) * INDEX_MS_PER_ENTRY));
-        if (last && now - last.at < interval) {
-          soonest(last.at + interval);
+        if (last && now - last.at < SAME_KEY_INTERVAL_MS) {
+          soonest(last.at + SAME_KEY_INTERVAL_MS);
           continue;
         }
-        write = materialize(mark);
+        const w = materialize(mark);
+        if (w.kind === "index" || w.kind === "delete") {
+          // Planned now, with the state it was read from: the writes below await, and changes
+          // applied meanwhile are noted for the next flush.
+          const touched = this.touched(mark);
+          touchedUpTo = touched.upTo;
+          write = w.kind === "index" ? { kind: "index", plan: this.indexes.plan(w.key, touched.keys, w.read) } : w;
+        } else write = w;
       } catch (err) {
         soonest(this.failed.record(mark, seq, err, now));
         continue;
       }
-      due.push({ mark, seq, failed, write });
+      due.push({ mark, seq, failed, write, touchedUpTo });
     }
     // Entities first, then chunks, then the manifests that point at them: within a location,
     // a reader that sees a new manifest finds its chunks and records already there. Within a
     // rank, writes go out in parallel batches (each key appears once per flush).
-    const rank = (w: KvWrite) => (w.kind === "index" ? 1 : w.kind === "call" ? 2 : 0);
+    const rank = (w: Planned) => (w.kind === "index" ? 1 : w.kind === "call" ? 2 : 0);
     const batches = [0, 1, 2].flatMap((r) => {
       const items = due.filter((d) => rank(d.write) === r);
       return Array.from({ length: Math.ceil(items.length / PARALLEL_WRITES) }, (_, i) =>
@@ -192,6 +217,8 @@ export class Outbox {
         const result = results[j] as PromiseSettledResult<void>;
         if (result.status === "fulfilled") {
           this.sql.exec("DELETE FROM outbox_dirty WHERE mark = ? AND seq = ?", item.mark, item.seq);
+          if (item.touchedUpTo)
+            this.sql.exec("DELETE FROM outbox_touched WHERE mark = ? AND id <= ?", item.mark, item.touchedUpTo);
           if (item.failed) this.failed.clear(item.mark);
         } else if (result.reason instanceof KvBudgetSpent) {
           // Not a failure: it is written by the next invocation (an index resumes where it stopped).
@@ -216,16 +243,19 @@ export class Outbox {
   }
 
   /** Performs one write, each KV operation taken from `budget`. */
-  private async perform(w: KvWrite, clock: () => number, budget: KvBudget, report: FlushReport): Promise<void> {
+  private async perform(w: Planned, clock: () => number, budget: KvBudget, report: FlushReport): Promise<void> {
     switch (w.kind) {
       case "call":
         return w.run();
       case "delete":
-        return this.ledger.delete(w.key, clock, budget, report);
+        await this.ledger.delete(w.key, clock, budget, report);
+        // A list index taken down (unpublished) is cut afresh when it is published again.
+        this.indexes.forget(w.key);
+        return;
       case "put":
         return this.ledger.put(w.key, w.value, clock, budget, report, w);
       case "index":
-        return this.indexes.write(w.key, w.sortKeys, clock, budget, report);
+        return this.indexes.write(w.plan, clock, budget, report);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { kvKeys } from "../kv/keys";
 import type { KvWrite } from "../kv/outbox";
+import { readSorted } from "../kv/rechunk";
 
 /** What the registry knows of a directory: enough to list and filter directories. */
 export interface RegistryEntry {
@@ -139,7 +140,7 @@ export class RegistryStore {
       )
       .toArray()
       .map((r) => r.sort_key);
-    return { kind: "index", key, sortKeys };
+    return { kind: "index", key, read: readSorted(sortKeys) };
   }
 
   /** Adds the folded names to a registry stored before they existed (once). */

@@ -11,6 +11,7 @@ import { CHUNK_GRACE_MS } from "../../src/kv/index-writer";
 import { kvKeys } from "../../src/kv/keys";
 import { SAME_KEY_INTERVAL_MS } from "../../src/kv/ledger";
 import { type KvWrite, Outbox } from "../../src/kv/outbox";
+import { readSorted } from "../../src/kv/rechunk";
 import { decoded, directory, event, group, iso, membership, T0, user } from "../support/events";
 import { waitFor } from "../support/wait";
 import { applyAll, deliver, deliverAll, forgetReads, get, json, settle } from "../support/worker";
@@ -455,7 +456,11 @@ describe("outbox", () => {
       const marks = Array.from({ length: 30 }, (_, i) => `idx${i}`);
       for (const m of marks) outbox.mark(m);
       const keyOf = (m: string) => `test:budget:${m}`;
-      const write = (m: string): KvWrite => ({ kind: "index", key: keyOf(m), sortKeys: sortKeys(Number(m.slice(3))) });
+      const write = (m: string): KvWrite => ({
+        kind: "index",
+        key: keyOf(m),
+        read: readSorted(sortKeys(Number(m.slice(3)))),
+      });
 
       let invocations = 0;
       let pending = marks.length;
@@ -495,7 +500,7 @@ describe("outbox", () => {
       const materialize = (mark: string): KvWrite =>
         mark === "hot"
           ? { kind: "put", key: "test:hot", value: String(value) }
-          : { kind: "index", key: "test:index", sortKeys: [...index] };
+          : { kind: "index", key: "test:index", read: readSorted([...index]) };
       for (let step = 0; step < 50; step++) {
         value = step;
         index.push(`${String(step).padStart(15, "0")}:o${step}`);
