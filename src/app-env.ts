@@ -16,5 +16,7 @@ export type AppEnv = {
     /** Set by the key check: who is calling, and which organizations it may see. */
     caller?: KeyGrant;
     access?: Access;
+    /** The directory's writer answered this read (a strong read). */
+    strong?: boolean;
   };
 };

@@ -33,6 +33,8 @@ app.use(async (c, next) => {
   await next();
   const kvOps = c.get("kv")?.ops;
   if (kvOps !== undefined) c.res.headers.set("X-KV-Operations", String(kvOps));
+  // A strong read says so, a 404 included: the caller can tell the writer's state from a copy.
+  if (c.get("strong")) c.res.headers.set("X-Read-Consistency", "strong");
   const status = c.res.status;
   const level = status >= 500 ? "warn" : status >= 400 ? "info" : "debug";
   if (!logs(level)) return;

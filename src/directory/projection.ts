@@ -7,9 +7,12 @@ import type { SqliteStore } from "./sqlite-store";
 /** Deleted records stay in KV as tombstones this long, so cursors naming them still resolve. */
 export const TOMBSTONE_TTL_S = 7 * 24 * 3600;
 
-/** A tombstone: not an object anyone is served; it keeps the deleted record's list position. */
-export const tombstone = (id: string, sortKey: string) =>
-  JSON.stringify({ object: "tombstone", id, sort_key: sortKey });
+/**
+ * A tombstone: not an object anyone is served; it keeps the deleted record's list position, and
+ * its directory (whose writer a strong read asks).
+ */
+export const tombstone = (id: string, sortKey: string, directoryId: string) =>
+  JSON.stringify({ object: "tombstone", id, sort_key: sortKey, directory_id: directoryId });
 
 export const REGISTRY_MARK = "call:registry";
 
@@ -70,7 +73,7 @@ export function materialize(
     if (!row) return { kind: "delete", key };
     const value = servedJson(store, "directory", row.id);
     if (value === null)
-      return { kind: "put", key, value: tombstone(row.id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S };
+      return { kind: "put", key, value: tombstone(row.id, row.sortKey, directoryId), expirationTtl: TOMBSTONE_TTL_S };
     return { kind: "put", key, value };
   }
   // An absent index reads as "not held": the reader then asks WorkOS instead of serving a
@@ -93,7 +96,7 @@ export function materialize(
     if (user !== null) return { kind: "put", key, value: user };
     const row = store.user(id);
     return row
-      ? { kind: "put", key, value: tombstone(id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S }
+      ? { kind: "put", key, value: tombstone(id, row.sortKey, directoryId), expirationTtl: TOMBSTONE_TTL_S }
       : { kind: "delete", key };
   }
   const id = after(mark, "group:");
@@ -101,7 +104,7 @@ export function materialize(
   if (group !== null) return { kind: "put", key, value: group };
   const row = store.group(id);
   return row
-    ? { kind: "put", key, value: tombstone(id, row.sortKey), expirationTtl: TOMBSTONE_TTL_S }
+    ? { kind: "put", key, value: tombstone(id, row.sortKey, directoryId), expirationTtl: TOMBSTONE_TTL_S }
     : { kind: "delete", key };
 }
 

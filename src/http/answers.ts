@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app-env";
 import { accessOf } from "../read/access";
 import { answerTier } from "../read/memory-tier";
+import { wantsStrong } from "../read/strong";
 import { answerWith } from "./query";
 
 /**
@@ -11,6 +12,8 @@ import { answerWith } from "./query";
  * and, for a key limited to organizations, by that set.
  */
 export const cachedAnswers = createMiddleware<AppEnv>(async (c, next) => {
+  // A strong read is answered by the writer, never from here.
+  if (wantsStrong(c)) return next();
   const access = accessOf(c);
   const key = access === null ? c.req.url : `${access.tag}\n${c.req.url}`;
   const hit = answerTier.get(key);

@@ -33,7 +33,7 @@ export const validQuery = <S extends v.GenericSchema>(schema: S, lists: readonly
  * bytes; a matching If-None-Match gets 304. Private API: clients may keep it but must revalidate.
  * Answers built from KV are kept in the answer tier (see answers.ts); WorkOS's are not.
  */
-export function sendJson(c: Context<AppEnv>, body: string, from: "kv" | "upstream" = "kv"): Response {
+export function sendJson(c: Context<AppEnv>, body: string, from: Served["from"] = "kv"): Response {
   const answer: Answer = { body, etag: `"${fnv64(body)}"` };
   if (from === "kv") c.set("answer", answer);
   return answerWith(c, answer);

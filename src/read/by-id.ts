@@ -6,7 +6,8 @@ import { accessOf } from "./access";
 import { NotFound } from "./errors";
 import { sees } from "./org-limit";
 import { type Kind, readThrough } from "./read-through";
-import { fromKv, fromUpstream, isServable, type Served } from "./records";
+import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
+import { answeredByWriter, fromItsWriter, wantsStrong } from "./strong";
 
 /**
  * GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS.
@@ -27,10 +28,20 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   partial?: (json: string) => Promise<boolean>,
 ): Promise<Served> {
   const access = accessOf(c);
-  const value = await c.get("kv").get(kvKey);
-  const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
   const visible = (r: { directory_id?: string; organization_id?: unknown }) =>
     (!scope || r.directory_id === scope.directoryId) && sees(access, r.organization_id);
+  if (wantsStrong(c)) {
+    // The writer's state: a record it holds, or a 404 for one it deleted; else as a default read.
+    const value = (await fromItsWriter(c, field === "users" ? "user" : "group", kvKey, [id]))?.[id];
+    if (value) answeredByWriter(c);
+    if (isServable(value)) {
+      if (!visible(JSON.parse(value))) throw new NotFound(kind.what, id);
+      return fromWriter(scope ? scope.serve(value) : value);
+    }
+    if (value) throw new NotFound(kind.what, id);
+  }
+  const value = await c.get("kv").get(kvKey);
+  const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
   if (isServable(value)) {
     // Parsed only when something depends on it: the hot path of an unrestricted key sends the bytes as stored.
     if ((scope || access) && !visible(JSON.parse(value))) throw new NotFound(kind.what, id);

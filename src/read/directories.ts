@@ -20,7 +20,8 @@ import {
 } from "./lists";
 import { type Access, confineList, organizationsFor, sees, seesRecord } from "./org-limit";
 import { readThroughDirectory } from "./read-through";
-import { fromKv, fromUpstream, isServable, type Served } from "./records";
+import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
+import { answeredByWriter, fromItsWriter, wantsStrong } from "./strong";
 import { listFromUpstream } from "./upstream-lists";
 import { directoryList } from "./writer-records";
 
@@ -111,6 +112,16 @@ async function fromUpstreamByOrganization(
 
 export async function getDirectory(c: Context<AppEnv>, id: string): Promise<Served> {
   const access = accessOf(c);
+  if (wantsStrong(c)) {
+    // The writer's state: the directory it holds (counts included), or a 404 for one deleted.
+    const value = (await fromItsWriter(c, "directory", kvKeys.directory(id), [id]))?.[id];
+    if (value) answeredByWriter(c);
+    if (isServable(value)) {
+      if (!seesRecord(access, value)) throw new NotFound("Directory", id);
+      return fromWriter(value);
+    }
+    if (value) throw new NotFound("Directory", id);
+  }
   const pulling = c.get("config").upstream !== undefined;
   const key = kvKeys.directory(id);
   const read = await c.get("kv").getMany(pulling ? [key, kvKeys.syncMarker(id)] : [key]);

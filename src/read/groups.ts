@@ -10,7 +10,8 @@ import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { fromKv, fromUpstream, isServable, type Served } from "./records";
+import { directoryOfStored, fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
+import { answeredByWriter, wantsStrong } from "./strong";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
@@ -41,18 +42,28 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     const userKey = kvKeys.user(q.user);
     const fetched = await kv.getMany([userKey, ...known.keys, ...cursorKeys(q, kvKeys.group)]);
     known.check?.(fetched);
-    const user = fetched.get(userKey);
-    if (!isServable(user)) return pulling && !user ? upstream(q.directory) : send(emptyList());
+    let user = fetched.get(userKey);
+    let served = send;
+    const writer = wantsStrong(c) ? await fromWriterWithCursors(c, q, directoryOfStored(user)) : undefined;
+    if (writer) {
+      answeredByWriter(c);
+      // The writer's state: the user as it holds it (deleted: no groups), cursors as it holds them.
+      user = writer.user;
+      for (const [k, v] of writer.cursors) fetched.set(k, v);
+      served = (page) => fromWriter(listBody(seesAll(access, page.data) ? page : emptyList()));
+    }
+    if (!isServable(user)) return pulling && !user ? upstream(q.directory) : served(emptyList());
     // A user of another organization is answered as an unknown one (before its marker is read).
-    if (!seesRecord(access, user)) return send(emptyList());
+    if (!seesRecord(access, user)) return served(emptyList());
     const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
-    if (pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id)))) return upstream(parsed.directory_id);
+    if (!writer && pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id))))
+      return upstream(parsed.directory_id);
     const items = new Map<string, string>();
     for (const g of parsed.groups) {
       if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
     }
     const groups = recordsOfDirectory(c.env, access, "group", () => parsed.directory_id);
-    return send(await listFromMemory(kv, items, groups, q, fetched));
+    return served(await listFromMemory(kv, items, groups, q, fetched));
   }
   const directory = q.directory as string;
   const page = await listFromIndex(
@@ -83,4 +94,22 @@ export function getGroup(c: Context<AppEnv>, id: string, route: Route): Promise<
     "groups",
     { directoryId, serve: (json) => json },
   );
+}
+
+/**
+ * A strong read of a user's groups: the user and the cursors' groups from the writer of the
+ * directory KV says holds the user; undefined when KV knows no such user or the writer holds
+ * none (a default read answers).
+ */
+async function fromWriterWithCursors(c: Context<AppEnv>, q: GroupListQuery, directoryId: string | undefined) {
+  if (!directoryId || !q.user) return undefined;
+  const writer = c.env.DIRECTORY.getByName(directoryId);
+  const cursorIds = [q.after, q.before].filter((id): id is string => id !== undefined);
+  const [users, groups] = await Promise.all([
+    writer.served("user", [q.user]),
+    cursorIds.length ? writer.served("group", cursorIds) : ({} as Record<string, string | null>),
+  ]);
+  const user = users[q.user];
+  if (!user) return undefined;
+  return { user, cursors: new Map(Object.entries(groups).map(([id, v]) => [kvKeys.group(id), v])) };
 }

@@ -17,11 +17,19 @@ export function sortKeyOfStored(value: string): string | null {
   }
 }
 
-/** A read's answer: the JSON to send, and where it came from (KV answers may be kept hot; WorkOS's are not). */
+/**
+ * A read's answer: the JSON to send, and where it came from: KV (may be kept hot), WorkOS (not
+ * kept), or the directory's writer (a strong read: not kept, and marked as such).
+ */
 export interface Served {
   body: string;
-  from: "kv" | "upstream";
+  from: "kv" | "upstream" | "writer";
 }
 
 export const fromKv = (body: string): Served => ({ body, from: "kv" });
+export const fromWriter = (body: string): Served => ({ body, from: "writer" });
+
+/** The directory a stored record (or its tombstone) belongs to. */
+export const directoryOfStored = (value: string | null | undefined): string | undefined =>
+  value ? (JSON.parse(value) as { directory_id?: string }).directory_id : undefined;
 export const fromUpstream = (value: unknown): Served => ({ body: JSON.stringify(value), from: "upstream" });
