@@ -31,8 +31,12 @@ app.use(async (c, next) => {
   const started = Date.now();
   const id = c.get("requestId");
   await next();
-  const kvOps = c.get("kv")?.ops;
-  if (kvOps !== undefined) c.res.headers.set("X-KV-Operations", String(kvOps));
+  const kv = c.get("kv");
+  const kvOps = kv?.ops;
+  if (kv) {
+    c.res.headers.set("X-KV-Operations", String(kv.ops));
+    c.res.headers.set("X-KV-Round-Trips", String(kv.roundTrips));
+  }
   // A strong read says so, a 404 included: the caller can tell the writer's state from a copy.
   if (c.get("strong")) c.res.headers.set("X-Read-Consistency", "strong");
   const status = c.res.status;

@@ -1,7 +1,7 @@
 import { kvKeys } from "../kv/keys";
 import type { KvWrite } from "../kv/outbox";
 import { type Directory, eventDirectory } from "../schemas/directory";
-import type { DirtyKey } from "./model";
+import { type DirtyKey, idOfSortKey } from "./model";
 import type { SqliteStore } from "./sqlite-store";
 
 /** Deleted records stay in KV as tombstones this long, so cursors naming them still resolve. */
@@ -88,8 +88,8 @@ export function materialize(
     if (!group || group.deleted) return { kind: "delete", key };
     return { kind: "index", key, read: (after, limit) => store.memberSortKeys(groupId, after, limit) };
   }
-  if (mark.startsWith("email:")) return lookup(key, store.sortKeysByEmail(after(mark, "email:")));
-  if (mark.startsWith("idp:")) return lookup(key, store.sortKeysByIdp(after(mark, "idp:")));
+  if (mark.startsWith("email:")) return lookup(store, key, store.sortKeysByEmail(after(mark, "email:")));
+  if (mark.startsWith("idp:")) return lookup(store, key, store.sortKeysByIdp(after(mark, "idp:")));
   if (mark.startsWith("user:")) {
     const id = after(mark, "user:");
     const user = servedJson(store, "user", id);
@@ -108,6 +108,12 @@ export function materialize(
     : { kind: "delete", key };
 }
 
-function lookup(key: string, sortKeys: string[]): KvWrite {
-  return sortKeys.length ? { kind: "put", key, value: JSON.stringify(sortKeys) } : { kind: "delete", key };
+/**
+ * A lookup by email or IdP id holds the matching users' records themselves (a JSON array of them,
+ * as served), so a lookup is answered in one KV round trip. Each change of such a user rewrites
+ * its lookups too (see SqliteStore.markDirty).
+ */
+function lookup(store: SqliteStore, key: string, sortKeys: string[]): KvWrite {
+  const users = sortKeys.map((k) => servedJson(store, "user", idOfSortKey(k))).filter((u) => u !== null);
+  return users.length ? { kind: "put", key, value: `[${users.join(",")}]` } : { kind: "delete", key };
 }

@@ -248,6 +248,12 @@ export class SqliteStore implements DirectoryStore {
   }
   markDirty(key: DirtyKey, touched?: readonly string[]) {
     this.onDirty(key, touched);
+    // Lookups by email and IdP id hold their users' records: a user's change rewrites them too.
+    if (key.startsWith("user:")) {
+      const r = this.first("SELECT email, idp_id FROM dir_users WHERE id = ? AND deleted = 0", key.slice(5));
+      if (r?.email) this.onDirty(`email:${str(r.email)}`);
+      if (r?.idp_id) this.onDirty(`idp:${str(r.idp_id)}`);
+    }
   }
   changed(change: Change) {
     this.onChange(change);

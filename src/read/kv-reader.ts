@@ -5,11 +5,14 @@ const isImmutable = (key: string) => key.includes(":chunk:");
 
 /**
  * KV access for one request, through the isolate's memory tier, counting the KV operations it
- * really makes (a bulk get is one). The count backs the cost guarantees (GET by id <= 1, list
- * page <= 3) in tests and the benchmark, and is reported as X-KV-Operations.
+ * really makes (a bulk get is one) and the sequential round trips it waits for (a call that
+ * waits on KV at all, its own read or another request's in flight; a request's calls are
+ * sequential). The counts back the cost guarantees in tests and the benchmark, and are reported
+ * as X-KV-Operations and X-KV-Round-Trips.
  */
 export class KvReader {
   ops = 0;
+  roundTrips = 0;
   /** Concurrent requests in this isolate that miss the same key share one KV read. */
   private static inflight = new Map<string, Promise<string | null>>();
 
@@ -43,6 +46,7 @@ export class KvReader {
       if (pending) waiting.push(pending.then((v) => void out.set(key, v)));
       else missing.push(key);
     }
+    if (missing.length || waiting.length) this.roundTrips += 1;
     if (missing.length) {
       this.ops += 1;
       const load = this.load(missing);

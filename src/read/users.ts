@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import { emailKey } from "../directory/model";
+import { emailKey, sortKeyOf } from "../directory/model";
 import { kvKeys } from "../kv/keys";
 import type { Pagination } from "../schemas/list";
+import type { DirectoryUserWithGroups } from "../schemas/user";
 import { scopedPath, UserList, UserRecordList } from "../upstream/client";
 import { accessOf } from "./access";
 import { recordOrReadThrough } from "./by-id";
@@ -80,9 +81,22 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
     ]);
     known.check?.(fetched);
     if (pulling && !isHeld(fetched.get(marker))) return upstream(q.directory);
-    const sets = lookups.map((k) => new Set(JSON.parse(fetched.get(k) ?? "[]") as string[]));
-    const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
     const source = usersOf(() => q.directory);
+    const values = lookups.map((k) => JSON.parse(fetched.get(k) ?? "[]") as (string | { id: string })[]);
+    if (values.every((v) => v.every((u) => typeof u === "object"))) {
+      // Lookups hold their users' records: the page is cut from them, in this one round trip.
+      const found = values.map((v) => new Map((v as DirectoryUserWithGroups[]).map((u) => [u.id, u])));
+      const items = new Map<string, string>();
+      for (const [id, u] of found[0] ?? []) {
+        if (!found.every((f) => f.has(id))) continue;
+        if (q.group && !u.groups.some((g) => g.id === q.group)) continue;
+        items.set(sortKeyOf(u), JSON.stringify(u));
+      }
+      return send(await listFromMemory(kv, items, source, q, fetched));
+    }
+    // Lookups written before they held records: sort keys, then the records.
+    const sets = values.map((v) => new Set(v as string[]));
+    const matching = [...(sets[0] ?? [])].filter((k) => sets.every((s) => s.has(k)));
     if (!q.group) return send(await listFromSortKeys(kv, matching, source, q, fetched));
     // Narrowed by group too: membership is in the records, so they are read first.
     const items = await readRecords(kv, matching, source);

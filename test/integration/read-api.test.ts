@@ -47,6 +47,32 @@ async function list(path: string) {
   return { body: (await res.json()) as List, ops };
 }
 
+describe("cold reads (nothing in the isolate's memory)", () => {
+  it("wait for one KV round trip by id, for a user's groups and for a lookup; a list page for at most three", async () => {
+    const trips = async (path: string) => {
+      const { res } = await metered(path);
+      expect(res.status, path).toBe(200);
+      return Number(res.headers.get("X-KV-Round-Trips"));
+    };
+    for (const path of [
+      `/directories/${D1}`,
+      `/directory_users/${uid(5)}`,
+      `/directory_groups/${gid(1)}`,
+      `/directories/${D1}/users/${uid(5)}`,
+      `/directory_groups?user=${uid(0)}`,
+      `/directory_users?directory=${D1}&email=user7@example.com`,
+      `/directory_users?directory=${D1}&idp_id=idp_${uid(8)}`,
+      `/directory_users?directory=${D1}&email=user7@example.com&after=${uid(9)}`,
+    ])
+      expect(await trips(path), path).toBe(1);
+    for (const path of [
+      `/directory_users?directory=${D1}&limit=100`,
+      `/directory_users?group=${gid(1)}&after=${uid(40)}`,
+    ])
+      expect(await trips(path), path).toBeLessThanOrEqual(3);
+  });
+});
+
 describe("GET by id", () => {
   it("serves a directory with REST state and current counts in one KV read", async () => {
     const { res, ops } = await metered(`/directories/${D1}`);
