@@ -19,12 +19,16 @@ import { dirname, join, resolve } from "node:path";
 import autocannon from "autocannon";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { measureFreshness } from "./freshness.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const BIG = Number(process.env.BENCH_BIG_USERS ?? 100_000);
+/** Freshness samples per directory and phase (0: not measured), and the flood's events per second. */
+const FRESH_SAMPLES = Number(process.env.BENCH_FRESHNESS_SAMPLES ?? 20);
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 100);
 const READ_KEY = "sk_bench_reader";
 const ADMIN_KEY = "sk_bench_admin";
 const SECRET = "whsec_bench";
@@ -230,12 +234,13 @@ const median = (xs) => {
 async function capture(base, method, path, headers, body) {
   const res = await fetch(`${base}${path.slice(1)}`, { method, headers, body });
   const text = await res.text();
-  const keep = ["content-type", "etag", "cache-control", "x-request-id", "x-kv-operations"];
+  const keep = ["content-type", "etag", "cache-control", "x-request-id", "x-kv-operations", "x-kv-round-trips"];
   return {
     status: res.status,
     body: text,
     headers: Object.fromEntries([...res.headers].filter(([k]) => keep.includes(k))),
     kvOps: Number(res.headers.get("x-kv-operations") ?? "NaN"),
+    roundTrips: Number(res.headers.get("x-kv-round-trips") ?? "NaN"),
   };
 }
 
@@ -290,6 +295,13 @@ async function main() {
     { name: "list page of 100", path: `/directory_users?directory=${D1}&limit=100` },
     { name: "limited key: GET user by id (hot)", path: `/directory_users/${mid1}`, auth: limited },
     { name: "limited key: list page of 100", path: `/directory_users?directory=${D1}&limit=100`, auth: limited },
+    // Answered by the directory's writer, not KV (issue 11): what a strong read costs.
+    {
+      name: "strong GET user by id (Cache-Control: no-cache)",
+      path: `/directory_users/${mid1}`,
+      auth: { ...auth, "Cache-Control": "no-cache" },
+    },
+    { name: "lookup by email", path: `/directory_users?directory=${D1}&email=${mid1}@bench.test` },
     { name: "group members page", path: `/directory_users?group=${groups[3].id}&limit=100` },
     // The directory-scoped routes of SDK 12: same reads, users served without `groups`.
     { name: "scoped GET user (SDK 12)", path: `/directories/${D1}/users/${mid1}` },
@@ -305,6 +317,7 @@ async function main() {
     const first = await capture(base, "GET", s.path, s.auth ?? auth);
     if (first.status !== 200) throw new Error(`${s.path}: ${first.status} ${first.body.slice(0, 200)}`);
     s.coldOps = first.kvOps;
+    s.coldTrips = first.roundTrips;
     s.hotOps = (await capture(base, "GET", s.path, s.auth ?? auth)).kvOps;
     responses[`GET ${s.path}`] = first;
   }
@@ -344,13 +357,14 @@ async function main() {
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
   const all = [
     ...scenarios.map((s) => ({ ...s, make: (u) => target(u, s) })),
-    { name: "webhook ingestion (events/s)", make: ingestTarget, coldOps: "-", hotOps: "-" },
+    { name: "webhook ingestion (events/s)", make: ingestTarget, coldOps: "-", hotOps: "-", coldTrips: "-" },
     {
       name: "webhook ingestion, feed + 1 subscription vs feed off (events/s; 'bare' = feed off)",
       make: ingestTarget,
       baseline: plain.url,
       coldOps: "-",
       hotOps: "-",
+      coldTrips: "-",
     },
   ];
   if (only) all.splice(0, all.length, ...all.filter((s) => only.test(s.name)));
@@ -402,6 +416,49 @@ async function main() {
   }
   if (floods.length) await untilFlushed(base, [D1, DB, DI]);
 
+  // Freshness (issue 11): from a webhook's 200 to a default read showing it, by id and in a list
+  // page, at rest and while the same directory takes an ingestion flood, at both sizes.
+  const freshness = [];
+  const sizes = FRESH_SAMPLES > 0 && (!only || only.test("freshness")) ? [D1, DB] : [];
+  for (const d of sizes) {
+    const size = d === D1 ? "1k" : `${BIG / 1000}k`;
+    await untilFlushed(base, [D1, DB]);
+    const common = {
+      base,
+      directoryId: d,
+      samples: FRESH_SAMPLES,
+      headers: auth,
+      post: (body) => post(base, body),
+      user: (id, i) => usr(id, d, i),
+      event: ev,
+    };
+    const rest = await measureFreshness({ ...common, tag: `${size}_rest` });
+    log(`freshness at ${size}, at rest: ${JSON.stringify(rest)}`);
+    let n = 0;
+    const flood = {
+      url: `${base}webhooks/workos`,
+      method: "POST",
+      overallRate: FLOOD_RATE,
+      requests: [
+        {
+          setupRequest: (req) => {
+            // Older than every other user: the flood does not push the samples off the first page.
+            const body = JSON.stringify(ev("dsync.user.created", usr(`directory_user_flood_${size}_${++n}`, d, -n)));
+            return {
+              ...req,
+              method: "POST",
+              body,
+              headers: { "Content-Type": "application/json", "WorkOS-Signature": sign(body) },
+            };
+          },
+        },
+      ],
+    };
+    const flooded = await measureFreshness({ ...common, tag: `${size}_flood`, flood });
+    log(`freshness at ${size}, during a flood of ${n} events: ${JSON.stringify(flooded)}`);
+    freshness.push({ size, rest, flooded, floodEvents: n });
+  }
+
   const status = await adminStatus(base);
   const sameKey = status.directories.reduce((a, d) => a + d.kvSameKeyWritesUnderOneSecond, 0);
   const ingested = status.directories.find((d) => d.directoryId === DI);
@@ -421,6 +478,7 @@ async function main() {
       bareP99: median(s.rounds.map((r) => r.bare.p99)),
       coldOps: s.coldOps,
       hotOps: s.hotOps,
+      coldTrips: s.coldTrips,
       rounds: s.rounds,
     };
   });
@@ -447,6 +505,18 @@ async function main() {
     ],
     ["zero same-key KV writes within 1 s (whole run, incl. ingestion flood)", sameKey === 0, String(sameKey)],
     feed && ["ingestion with the feed and 1 subscription >= 0.8x without", feed.ratio >= 0.8, feed.ratio.toFixed(2)],
+    ...freshness.flatMap(({ size, rest, flooded }) => [
+      [
+        `freshness by id at ${size}, p99 <= 2 s (at rest / flood)`,
+        Math.max(rest.byId.p99, flooded.byId.p99) <= 2000,
+        `${rest.byId.p99} / ${flooded.byId.p99} ms`,
+      ],
+      [
+        `freshness in a list page at ${size}, p99 <= 2.5 s (at rest / flood)`,
+        Math.max(rest.inList.p99, flooded.inList.p99) <= 2500,
+        `${rest.inList.p99} / ${flooded.inList.p99} ms`,
+      ],
+    ]),
   ].filter(Boolean);
 
   const f = (x) => (typeof x === "number" ? (x >= 100 ? Math.round(x).toLocaleString("en") : x.toFixed(2)) : String(x));
@@ -459,12 +529,12 @@ async function main() {
   );
   lines.push("");
   lines.push(
-    "| scenario | cache req/s | bare req/s | ratio (median of rounds) | cache p50 / p99 ms | bare p50 / p99 ms | KV ops cold / hot |",
+    "| scenario | cache req/s | bare req/s | ratio (median of rounds) | cache p50 / p99 ms | bare p50 / p99 ms | KV ops cold / hot | KV round trips cold |",
   );
-  lines.push("|---|---:|---:|---:|---:|---:|---:|");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     lines.push(
-      `| ${r.name} | ${f(r.cacheRps)} | ${f(r.bareRps)} | **${r.ratio.toFixed(2)}x** (${r.ratios.map((x) => x.toFixed(2)).join(", ")}) | ${r.cacheP50} / ${r.cacheP99} | ${r.bareP50} / ${r.bareP99} | ${r.coldOps} / ${r.hotOps} |`,
+      `| ${r.name} | ${f(r.cacheRps)} | ${f(r.bareRps)} | **${r.ratio.toFixed(2)}x** (${r.ratios.map((x) => x.toFixed(2)).join(", ")}) | ${r.cacheP50} / ${r.cacheP99} | ${r.bareP50} / ${r.bareP99} | ${r.coldOps} / ${r.hotOps} | ${r.coldTrips} |`,
     );
   }
   lines.push("");
@@ -482,6 +552,23 @@ async function main() {
   lines.push(
     `Memory (RSS of the workerd process after the run): cache ${memory.cache ?? "?"} MiB, bare ${memory.bare ?? "?"} MiB.`,
   );
+  if (freshness.length) {
+    lines.push("");
+    lines.push(
+      `Freshness: from a webhook's 200 to a default read showing the new user (${FRESH_SAMPLES} samples each; polled every 25 ms; flood: signed user.created events into the same directory at ${FLOOD_RATE}/s).`,
+    );
+    lines.push("");
+    lines.push("| directory | phase | by id p50 / p99 ms | in a list page p50 / p99 ms |");
+    lines.push("|---|---|---:|---:|");
+    for (const { size, rest, flooded, floodEvents } of freshness) {
+      lines.push(
+        `| ${size} users | at rest | ${rest.byId.p50} / ${rest.byId.p99} | ${rest.inList.p50} / ${rest.inList.p99} |`,
+      );
+      lines.push(
+        `| ${size} users | flood (${floodEvents.toLocaleString("en")} events) | ${flooded.byId.p50} / ${flooded.byId.p99} | ${flooded.inList.p50} / ${flooded.inList.p99} |`,
+      );
+    }
+  }
   lines.push("");
   lines.push("| target | met | measured |");
   lines.push("|---|---|---|");

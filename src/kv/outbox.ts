@@ -26,7 +26,7 @@ const MAX_WRITES_PER_FLUSH = 600;
 const PARALLEL_WRITES = 25;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox_dirty (mark TEXT PRIMARY KEY, seq INTEGER NOT NULL, since INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_dirty_by_seq ON outbox_dirty (seq);
 CREATE TABLE IF NOT EXISTS outbox_touched (id INTEGER PRIMARY KEY AUTOINCREMENT, mark TEXT NOT NULL, sort_key TEXT);
 CREATE INDEX IF NOT EXISTS outbox_touched_by_mark ON outbox_touched (mark, id);
@@ -51,6 +51,13 @@ export class Outbox {
     kv: KVNamespace,
   ) {
     sql.exec(SCHEMA);
+    // Marks pending from before `since` existed keep their place (once).
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(outbox_dirty)").toArray();
+    if (!columns.some((c) => c.name === "since")) {
+      sql.exec("ALTER TABLE outbox_dirty ADD COLUMN since INTEGER NOT NULL DEFAULT 0");
+      sql.exec("UPDATE outbox_dirty SET since = seq");
+    }
+    sql.exec("CREATE INDEX IF NOT EXISTS outbox_dirty_by_since ON outbox_dirty (since)");
     this.ledger = new WriteLedger(sql, kv);
     this.failed = new WriteFailures(sql);
     this.garbage = new GarbageCollector(sql, kv);
@@ -91,8 +98,12 @@ export class Outbox {
   mark(mark: string) {
     this.seq += 1;
     this.sql.exec(
-      "INSERT INTO outbox_dirty (mark, seq) VALUES (?, ?) ON CONFLICT (mark) DO UPDATE SET seq = excluded.seq",
+      // `seq` moves with every mark (a write sees whether its mark changed meanwhile); `since`
+      // keeps the first, so a key marked again and again keeps its place in line: under a
+      // flood of other marks it is not pushed back for ever.
+      "INSERT INTO outbox_dirty (mark, seq, since) VALUES (?, ?, ?) ON CONFLICT (mark) DO UPDATE SET seq = excluded.seq",
       mark,
+      this.seq,
       this.seq,
     );
   }
@@ -167,7 +178,7 @@ export class Outbox {
       .exec<{ mark: string; seq: number; failed: number }>(
         `SELECT d.mark, d.seq, f.mark IS NOT NULL AS failed FROM outbox_dirty d
          LEFT JOIN outbox_failed f ON f.mark = d.mark
-         WHERE f.mark IS NULL OR f.next_at <= ? OR d.seq > f.seq ORDER BY d.seq LIMIT ?`,
+         WHERE f.mark IS NULL OR f.next_at <= ? OR d.seq > f.seq ORDER BY d.since LIMIT ?`,
         now,
         MAX_MARKS_PER_FLUSH,
       )

@@ -362,6 +362,33 @@ describe("outbox", () => {
     return { kv, log };
   }
 
+  it("keeps a key marked again and again in line: a flood of other marks never starves it", async () => {
+    const stub = env.DIRECTORY.getByName("outbox-starve");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const clock = { now: Date.now() };
+      const { kv, log } = recordingKv(clock);
+      const outbox = new Outbox(state.storage.sql, kv);
+      const keyOf = (m: string) => `test:starve:${m}`;
+      const materialize = (m: string): KvWrite => ({ kind: "put", key: keyOf(m), value: `${m}@${clock.now}` });
+      // A list's mark, then before every flush a flood of new records (more than a flush takes),
+      // each marking the list again.
+      let n = 0;
+      outbox.mark("list");
+      for (let flush = 0; flush < 4; flush++) {
+        for (let i = 0; i < 300; i++) {
+          outbox.mark(`record:${n++}`);
+          outbox.mark("list");
+        }
+        await outbox.flush(clock.now, keyOf, materialize);
+        clock.now += SAME_KEY_INTERVAL_MS + 100;
+      }
+      // Written as its turn comes (first marked, first written), not pushed behind every newer
+      // mark for as long as the flood lasts.
+      const writes = log.filter((l) => l.key === keyOf("list"));
+      expect(writes.length).toBeGreaterThanOrEqual(2);
+    });
+  });
+
   it("serialises concurrent flushes, so two callers never write one key twice within a second", async () => {
     const stub = env.DIRECTORY.getByName("outbox-concurrent");
     await runInDurableObject(stub, async (_instance, state) => {
