@@ -7,7 +7,7 @@ import { NotFound } from "./errors";
 import { sees } from "./org-limit";
 import { type Kind, readThrough } from "./read-through";
 import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
-import { answeredByWriter, fromItsWriter, wantsStrong } from "./strong";
+import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 
 /**
  * GET by id: the stored record as is; a tombstone is a 404; a miss is read through from WorkOS.
@@ -30,17 +30,18 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   const access = accessOf(c);
   const visible = (r: { directory_id?: string; organization_id?: unknown }) =>
     (!scope || r.directory_id === scope.directoryId) && sees(access, r.organization_id);
+  const value = await c.get("kv").get(kvKey);
   if (wantsStrong(c)) {
     // The writer's state: a record it holds, or a 404 for one it deleted; else as a default read.
-    const value = (await fromItsWriter(c, field === "users" ? "user" : "group", kvKey, [id]))?.[id];
-    if (value) answeredByWriter(c);
-    if (isServable(value)) {
-      if (!visible(JSON.parse(value))) throw new NotFound(kind.what, id);
-      return fromWriter(scope ? scope.serve(value) : value);
+    const kindOf = field === "users" ? "user" : "group";
+    const held = (await writerOf(c, kindOf, id, value)?.served(kindOf, [id]))?.[id];
+    if (held) answeredByWriter(c);
+    if (isServable(held)) {
+      if (!visible(JSON.parse(held))) throw new NotFound(kind.what, id);
+      return fromWriter(scope ? scope.serve(held) : held);
     }
-    if (value) throw new NotFound(kind.what, id);
+    if (held) throw new NotFound(kind.what, id);
   }
-  const value = await c.get("kv").get(kvKey);
   const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
   if (isServable(value)) {
     // Parsed only when something depends on it: the hot path of an unrestricted key sends the bytes as stored.

@@ -21,7 +21,7 @@ import {
 import { type Access, confineList, organizationsFor, sees, seesRecord } from "./org-limit";
 import { readThroughDirectory } from "./read-through";
 import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
-import { answeredByWriter, fromItsWriter, wantsStrong } from "./strong";
+import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 import { listFromUpstream } from "./upstream-lists";
 import { directoryList } from "./writer-records";
 
@@ -112,20 +112,20 @@ async function fromUpstreamByOrganization(
 
 export async function getDirectory(c: Context<AppEnv>, id: string): Promise<Served> {
   const access = accessOf(c);
-  if (wantsStrong(c)) {
-    // The writer's state: the directory it holds (counts included), or a 404 for one deleted.
-    const value = (await fromItsWriter(c, "directory", kvKeys.directory(id), [id]))?.[id];
-    if (value) answeredByWriter(c);
-    if (isServable(value)) {
-      if (!seesRecord(access, value)) throw new NotFound("Directory", id);
-      return fromWriter(value);
-    }
-    if (value) throw new NotFound("Directory", id);
-  }
   const pulling = c.get("config").upstream !== undefined;
   const key = kvKeys.directory(id);
   const read = await c.get("kv").getMany(pulling ? [key, kvKeys.syncMarker(id)] : [key]);
   const value = read.get(key);
+  if (wantsStrong(c)) {
+    // The writer's state: the directory it holds (counts included), or a 404 for one deleted.
+    const held = (await writerOf(c, "directory", id, value)?.served("directory", [id]))?.[id];
+    if (held) answeredByWriter(c);
+    if (isServable(held)) {
+      if (!seesRecord(access, held)) throw new NotFound("Directory", id);
+      return fromWriter(held);
+    }
+    if (held) throw new NotFound("Directory", id);
+  }
   if (isServable(value)) {
     if (!seesRecord(access, value)) throw new NotFound("Directory", id);
     if (!pulling || isHeld(read.get(kvKeys.syncMarker(id)))) return fromKv(value);

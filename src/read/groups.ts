@@ -10,8 +10,8 @@ import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { directoryOfStored, fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
-import { answeredByWriter, wantsStrong } from "./strong";
+import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
+import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
@@ -44,7 +44,7 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     known.check?.(fetched);
     let user = fetched.get(userKey);
     let served = send;
-    const writer = wantsStrong(c) ? await fromWriterWithCursors(c, q, directoryOfStored(user)) : undefined;
+    const writer = wantsStrong(c) ? await fromWriterWithCursors(c, q, user) : undefined;
     if (writer) {
       answeredByWriter(c);
       // The writer's state: the user as it holds it (deleted: no groups), cursors as it holds them.
@@ -98,12 +98,13 @@ export function getGroup(c: Context<AppEnv>, id: string, route: Route): Promise<
 
 /**
  * A strong read of a user's groups: the user and the cursors' groups from the writer of the
- * directory KV says holds the user; undefined when KV knows no such user or the writer holds
- * none (a default read answers).
+ * user's directory (see writerOf); undefined when KV knows no such user or the writer holds none
+ * (a default read answers).
  */
-async function fromWriterWithCursors(c: Context<AppEnv>, q: GroupListQuery, directoryId: string | undefined) {
-  if (!directoryId || !q.user) return undefined;
-  const writer = c.env.DIRECTORY.getByName(directoryId);
+async function fromWriterWithCursors(c: Context<AppEnv>, q: GroupListQuery, stored: string | null | undefined) {
+  if (!q.user) return undefined;
+  const writer = writerOf(c, "user", q.user, stored);
+  if (!writer) return undefined;
   const cursorIds = [q.after, q.before].filter((id): id is string => id !== undefined);
   const [users, groups] = await Promise.all([
     writer.served("user", [q.user]),

@@ -15,20 +15,17 @@ export const wantsStrong = (c: Context<AppEnv>): boolean =>
 export const answeredByWriter = (c: Context<AppEnv>) => c.set("strong", true);
 
 /**
- * Records of one kind as the writer of the directory KV says holds them serves them now (a
- * tombstone for a deleted one, null for one it does not hold). The directory is read from the
- * stored record, any version of it (a record never moves between directories): only a writer KV
- * already knows is asked, so ids nobody holds never create one. Undefined when KV knows no such
- * record: the caller answers as a default read.
+ * The writer a strong read asks: the directory's, read from the record KV holds (any version of
+ * it, a tombstone included: a record never moves between directories). Only a writer KV already
+ * knows is asked, so ids nobody holds never create one. Undefined when KV holds no such record:
+ * the caller answers as a default read.
  */
-export async function fromItsWriter(
+export function writerOf(
   c: Context<AppEnv>,
   kind: "user" | "group" | "directory",
-  kvKey: string,
-  ids: string[],
-): Promise<Record<string, string | null> | undefined> {
-  const stored = await c.get("kv").get(kvKey);
-  const directoryId = kind === "directory" ? (stored ? ids[0] : undefined) : directoryOfStored(stored);
-  if (!directoryId) return undefined;
-  return c.env.DIRECTORY.getByName(directoryId).served(kind, ids);
+  id: string,
+  stored: string | null | undefined,
+) {
+  const directoryId = kind === "directory" ? (stored ? id : undefined) : directoryOfStored(stored);
+  return directoryId ? c.env.DIRECTORY.getByName(directoryId) : undefined;
 }

@@ -20,7 +20,7 @@ import {
   readRecords,
 } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { fromKv, fromUpstream, isServable, type Served } from "./records";
+import { directoryOfStored, fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
@@ -36,9 +36,6 @@ export function withoutGroups(json: string): string {
   const { groups: _groups, ...user } = JSON.parse(json) as Record<string, unknown>;
   return JSON.stringify(user);
 }
-
-const directoryOf = (json: string | null | undefined) =>
-  json ? (JSON.parse(json) as { directory_id?: string }).directory_id : undefined;
 
 export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Route): Promise<Served> {
   const kv = c.get("kv");
@@ -118,7 +115,7 @@ export async function listUsers(c: Context<AppEnv>, q: UserListQuery, route: Rou
       (read) => {
         known.check?.(read);
         const group = read.get(groupKey);
-        directoryId = directoryOf(group);
+        directoryId = directoryOfStored(group);
         if (isServable(group) && !seesRecord(access, group)) return "empty";
         return q.directory && directoryId && directoryId !== q.directory ? "empty" : "ok";
       },
@@ -147,7 +144,8 @@ export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<S
     // A user with `groups` is complete only once its directory is held (all memberships
     // crawled): until then WorkOS answers, as it does for lists.
     const pulling = c.get("config").upstream !== undefined;
-    const partial = async (json: string) => !isHeld(await c.get("kv").get(kvKeys.syncMarker(directoryOf(json) ?? "")));
+    const partial = async (json: string) =>
+      !isHeld(await c.get("kv").get(kvKeys.syncMarker(directoryOfStored(json) ?? "")));
     return recordOrReadThrough(
       c,
       kvKeys.user(id),
