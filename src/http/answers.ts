@@ -20,5 +20,6 @@ export const cachedAnswers = createMiddleware<AppEnv>(async (c, next) => {
   if (hit && !hit.stale) return answerWith(c, hit.value);
   await next();
   const answer = c.get("answer");
-  if (answer && c.res.status < 300) answerTier.set(key, answer);
+  // Aged from the oldest KV value it was built from (see KvReader.oldest).
+  if (answer && c.res.status < 300) answerTier.set(key, answer, false, c.get("kv").oldest);
 });

@@ -13,6 +13,12 @@ const isImmutable = (key: string) => key.includes(":chunk:");
 export class KvReader {
   ops = 0;
   roundTrips = 0;
+  /**
+   * When the oldest mutable value this request used was read from KV (undefined: none used). An
+   * answer built from them is as old as that, not as old as its building: the answer tier ages
+   * it from here, so its freshness window never stacks on the values' own.
+   */
+  oldest: number | undefined;
   /** Concurrent requests in this isolate that miss the same key share one KV read. */
   private static inflight = new Map<string, Promise<string | null>>();
 
@@ -39,6 +45,7 @@ export class KvReader {
       const hit = this.tier?.get(key);
       if (hit) {
         out.set(key, hit.value);
+        if (!isImmutable(key)) this.used(hit.loadedAt);
         if (hit.stale && this.tier?.claimRefresh(key)) stale.push(key);
         continue;
       }
@@ -46,7 +53,10 @@ export class KvReader {
       if (pending) waiting.push(pending.then((v) => void out.set(key, v)));
       else missing.push(key);
     }
-    if (missing.length || waiting.length) this.roundTrips += 1;
+    if (missing.length || waiting.length) {
+      this.roundTrips += 1;
+      this.used(this.tier?.now() ?? Date.now());
+    }
     if (missing.length) {
       this.ops += 1;
       const load = this.load(missing);
@@ -65,6 +75,10 @@ export class KvReader {
     await Promise.all(waiting);
     if (stale.length) this.defer(this.load(stale).catch(() => undefined));
     return out;
+  }
+
+  private used(loadedAt: number) {
+    this.oldest = this.oldest === undefined ? loadedAt : Math.min(this.oldest, loadedAt);
   }
 
   /** One bulk read; its results go into the memory tier. */

@@ -5,14 +5,15 @@
  * - a KV value is used as is for FRESH_MS after it was read from KV;
  * - until MAX_AGE_MS it is still used, while one background read refreshes it
  *   (stale-while-revalidate); past MAX_AGE_MS it is never used: the reader waits for KV;
- * - a finished answer built from such values is reused for FRESH_MS after it was built.
+ * - a finished answer is reused while the oldest value it was built from is within FRESH_MS
+ *   of its read from KV (its age is theirs, so the two windows do not stack).
  * So an answer is at most STALENESS_BOUND_MS older than KV's own view. Immutable chunks
  * (content-addressed keys) never go stale. Size is bounded (entries and characters), least recently
  * used first out. Isolates are evicted at will: this is a best-effort speed-up, not a store.
  */
 export const FRESH_MS = 1_000;
 export const MAX_AGE_MS = 4_000;
-export const STALENESS_BOUND_MS = MAX_AGE_MS + FRESH_MS;
+export const STALENESS_BOUND_MS = MAX_AGE_MS;
 const MAX_ENTRIES = 20_000;
 const MAX_CHARS = 8_000_000;
 
@@ -32,7 +33,7 @@ export class MemoryTier<V = string | null> {
   private chars = 0;
 
   constructor(
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
     private readonly limits = { entries: MAX_ENTRIES, chars: MAX_CHARS },
     private readonly sizeOf: (v: V) => number = sizeOfText as (v: V) => number,
   ) {}
@@ -102,5 +103,5 @@ export interface Answer {
   etag: string;
 }
 
-/** Finished answers by URL, reused while fresh (FRESH_MS after they were built). */
+/** Finished answers by URL, reused while fresh (FRESH_MS after the oldest value they were built from was read). */
 export const answerTier = new MemoryTier<Answer>(Date.now, { entries: 2_000, chars: 16_000_000 }, (a) => a.body.length);

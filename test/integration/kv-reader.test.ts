@@ -24,4 +24,25 @@ describe("KV through the memory tier", () => {
     expect(await reader.get(there)).toBe('["a"]');
     expect(reader.ops).toBe(0);
   });
+
+  it("dates a request's values from their read, so an answer built from them is as old as its oldest", async () => {
+    const clock = { now: 1_000_000 };
+    const tier = new MemoryTier(() => clock.now);
+    const user = kvKeys.user("directory_user_01OLDEST");
+    const chunk = kvKeys.chunk(kvKeys.directoryUsers("directory_01OLDEST"), "c");
+    await env.CACHE.put(user, "{}");
+    await env.CACHE.put(chunk, "[]");
+    await new KvReader(env.CACHE, tier).getMany([user, chunk]);
+    clock.now += 800;
+    const reader = new KvReader(env.CACHE, tier);
+    await reader.getMany([user, chunk]);
+    // The user was read 800 ms ago: an answer built now is already that old.
+    expect(reader.oldest).toBe(1_000_000);
+    expect(reader.roundTrips).toBe(0);
+    // An immutable chunk does not age an answer, however long ago it was read.
+    clock.now += MAX_AGE_MS * 10;
+    const later = new KvReader(env.CACHE, tier);
+    await later.get(chunk);
+    expect(later.oldest).toBeUndefined();
+  });
 });
