@@ -53,6 +53,9 @@ export interface PulledRecords {
  * the alarm alone, through the outbox. The same alarm runs the directory's crawl (backfill
  * and reconcile) against the WorkOS API, a slice at a time.
  */
+/** The layout of what this writer publishes (2: chunks carry their records; partial users are marked). */
+const INDEX_FORMAT = "2";
+
 export class DirectoryObject extends DurableObject<Env> {
   private readonly store: SqliteStore;
   private readonly outbox: Outbox;
@@ -93,6 +96,18 @@ export class DirectoryObject extends DurableObject<Env> {
       // Unreadable settings turn pulling off (no crawl runs); were one to run, brake hardest.
       config.ok ? config.config.deletionBrake : { percent: 1, min: 0 },
     );
+    // Indexes published before their chunks carried records are cut afresh, and users kept before
+    // partial ones were marked are rewritten, once.
+    if (this.store.getMeta("index_format") !== INDEX_FORMAT) {
+      if (this.store.getMeta("directory_id") !== null) {
+        // The registry's lists carry this directory as served from now on.
+        this.outbox.mark("registry");
+        if (this.held()) this.publishIndexes();
+        else this.markUsers();
+        ctx.blockConcurrencyWhile(() => scheduleAlarm(ctx.storage, Date.now()));
+      }
+      this.store.setMeta("index_format", INDEX_FORMAT);
+    }
   }
 
   /** Records the event durably; returns once it is in storage (the caller may then answer 2xx). */
@@ -411,11 +426,19 @@ export class DirectoryObject extends DurableObject<Env> {
     });
   }
 
-  /** Once held fully, every list index (and the marker saying so) is published. */
+  /**
+   * Once held fully, every list index (and the marker saying so) is published, and users kept
+   * as partial are rewritten whole (a user KV already holds as it is costs no write).
+   */
   private publishIndexes() {
     for (const mark of ["sync", "dir"] as const) this.outbox.mark(mark);
     for (const mark of ["idx:du", "idx:dg", ...this.store.liveGroupIds().map((id) => `idx:gu:${id}`)])
       this.outbox.markList(mark, null);
+    this.markUsers();
+  }
+
+  private markUsers() {
+    for (const id of this.store.liveUserIds()) this.outbox.mark(`user:${id}`);
   }
 
   /** An object serves exactly one directory, named by the first event it is given. */
@@ -425,16 +448,19 @@ export class DirectoryObject extends DurableObject<Env> {
     else if (owner !== directoryId) throw new Error(`writer of ${owner} was given an event of ${directoryId}`);
   }
 
+  /** Tells the registry the directory as served now (paced by the outbox: at most once a second). */
   private async notifyRegistry(directoryId: string) {
     const row = this.store.directory();
+    const json = servedJson(this.store, "directory", directoryId);
     const entry: RegistryEntry | null =
-      row && !row.deleted && row.data
+      row && !row.deleted && row.data && json
         ? {
             id: directoryId,
             organizationId: row.data.organization_id,
             name: row.data.name,
             domain: row.data.domain ?? null,
             sortKey: row.sortKey,
+            json,
           }
         : null;
     await this.env.REGISTRY.getByName("registry").put(directoryId, entry);

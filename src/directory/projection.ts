@@ -14,6 +14,14 @@ export const TOMBSTONE_TTL_S = 7 * 24 * 3600;
 export const tombstone = (id: string, sortKey: string, directoryId: string) =>
   JSON.stringify({ object: "tombstone", id, sort_key: sortKey, directory_id: directoryId });
 
+/**
+ * A user kept while its directory is not held fully: its `groups` may be incomplete, so the
+ * flat routes (which serve them) ask WorkOS instead. The mark leads the JSON so a reader tells it
+ * from the bytes and serves the rest without parsing (see read/records.ts servedText).
+ */
+export const PARTIAL_PREFIX = '{"partial":true,';
+export const partialRecord = (json: string) => `${PARTIAL_PREFIX}${json.slice(1)}`;
+
 export const REGISTRY_MARK = "call:registry";
 
 const after = (mark: string, prefix: string) => mark.slice(prefix.length);
@@ -80,20 +88,26 @@ export function materialize(
   // partial list. A deleted directory's indexes go too.
   const publish = held && !store.directory()?.deleted;
   if (mark.startsWith("idx:") && !publish) return { kind: "delete", key };
-  if (mark === "idx:du") return { kind: "index", key, read: (after, limit) => store.userSortKeys(after, limit) };
-  if (mark === "idx:dg") return { kind: "index", key, read: (after, limit) => store.groupSortKeys(after, limit) };
+  // Chunks carry their users' or groups' records (see chunks.ts), so a page is read without them.
+  const records = (kind: "user" | "group") => (sortKeys: readonly string[]) =>
+    sortKeys.map((k) => servedJson(store, kind, idOfSortKey(k)));
+  if (mark === "idx:du")
+    return { kind: "index", key, read: (after, limit) => store.userSortKeys(after, limit), records: records("user") };
+  if (mark === "idx:dg")
+    return { kind: "index", key, read: (after, limit) => store.groupSortKeys(after, limit), records: records("group") };
   if (mark.startsWith("idx:gu:")) {
     const groupId = after(mark, "idx:gu:");
     const group = store.group(groupId);
     if (!group || group.deleted) return { kind: "delete", key };
-    return { kind: "index", key, read: (after, limit) => store.memberSortKeys(groupId, after, limit) };
+    const read = (after: string | null, limit: number) => store.memberSortKeys(groupId, after, limit);
+    return { kind: "index", key, read, records: records("user") };
   }
   if (mark.startsWith("email:")) return lookup(store, key, store.sortKeysByEmail(after(mark, "email:")));
   if (mark.startsWith("idp:")) return lookup(store, key, store.sortKeysByIdp(after(mark, "idp:")));
   if (mark.startsWith("user:")) {
     const id = after(mark, "user:");
     const user = servedJson(store, "user", id);
-    if (user !== null) return { kind: "put", key, value: user };
+    if (user !== null) return { kind: "put", key, value: held ? user : partialRecord(user) };
     const row = store.user(id);
     return row
       ? { kind: "put", key, value: tombstone(id, row.sortKey, directoryId), expirationTtl: TOMBSTONE_TTL_S }

@@ -248,12 +248,21 @@ export class SqliteStore implements DirectoryStore {
   }
   markDirty(key: DirtyKey, touched?: readonly string[]) {
     this.onDirty(key, touched);
-    // Lookups by email and IdP id hold their users' records: a user's change rewrites them too.
+    // Lookups and list chunks hold their records: a record's change rewrites them too (its lookups,
+    // its entry in each list it is in; for the directory, the registry's lists of directories).
     if (key.startsWith("user:")) {
-      const r = this.first("SELECT email, idp_id FROM dir_users WHERE id = ? AND deleted = 0", key.slice(5));
-      if (r?.email) this.onDirty(`email:${str(r.email)}`);
-      if (r?.idp_id) this.onDirty(`idp:${str(r.idp_id)}`);
-    }
+      const id = key.slice(5);
+      const r = this.first("SELECT email, idp_id, sort_key, deleted FROM dir_users WHERE id = ?", id);
+      if (!r) return;
+      if (!r.deleted && r.email) this.onDirty(`email:${str(r.email)}`);
+      if (!r.deleted && r.idp_id) this.onDirty(`idp:${str(r.idp_id)}`);
+      const at = [str(r.sort_key)];
+      this.onDirty("idx:du", at);
+      for (const e of this.edgesOfUser(id)) if (e.present) this.onDirty(`idx:gu:${e.groupId}`, at);
+    } else if (key.startsWith("group:")) {
+      const r = this.first("SELECT sort_key FROM dir_groups WHERE id = ?", key.slice(6));
+      if (r) this.onDirty("idx:dg", [str(r.sort_key)]);
+    } else if (key === "dir") this.onDirty("registry");
   }
   changed(change: Change) {
     this.onChange(change);
@@ -293,6 +302,9 @@ export class SqliteStore implements DirectoryStore {
   }
   liveGroupIds(): string[] {
     return this.column("SELECT id FROM dir_groups WHERE deleted = 0");
+  }
+  liveUserIds(): string[] {
+    return this.column("SELECT id FROM dir_users WHERE deleted = 0");
   }
 
   // --- read side of the write model (what the projection materialises) ---

@@ -8,10 +8,45 @@ export const CHUNK_MIN = 64;
 export const CHUNK_AVG = 256;
 export const CHUNK_MAX = 1000;
 
-/** `c`: [chunk hash, entry count, first sort key] in order; `n`: total entries. */
+/**
+ * `c`: [chunk hash, entry count, first sort key] in order; `n`: total entries. `b`: a list of at
+ * most INLINE_MAX entries carries its one chunk's body here too, so its pages need no other read.
+ */
 export interface Manifest {
   n: number;
   c: [hash: string, count: number, first: string][];
+  b?: ChunkBody;
+}
+
+/** The most entries a manifest carries inline (a first page of WorkOS's largest `limit`). */
+export const INLINE_MAX = 100;
+
+/**
+ * A chunk's body: its sort keys and, for lists of records, the records' JSON as served (null for
+ * one deleted while the chunk was written; readers skip it). Written before records were kept in
+ * chunks, a body is the bare array of sort keys.
+ */
+export interface ChunkBody {
+  k: string[];
+  r?: (string | null)[];
+}
+
+/**
+ * The body's text. Records go in as JSON strings (encoded twice), so a reader gets each one's
+ * served text from one parse, without building every record of the chunk as objects.
+ */
+export const chunkText = (keys: readonly string[], records?: readonly (string | null)[]): string =>
+  records ? JSON.stringify({ k: keys, r: records }) : JSON.stringify(keys);
+
+export function parseChunk(text: string): ChunkBody {
+  const body = JSON.parse(text) as string[] | ChunkBody;
+  return Array.isArray(body) ? { k: body } : body;
+}
+
+/** The manifest's text, with its one small chunk's body inline (`chunk`: that body's text). */
+export function manifestText(m: Omit<Manifest, "b">, chunk?: string): string {
+  const text = JSON.stringify({ n: m.n, c: m.c });
+  return chunk === undefined ? text : `${text.slice(0, -1)},"b":${chunk}}`;
 }
 
 function fnv32(s: string): number {

@@ -1,10 +1,13 @@
 import type { FlushReport } from "../schemas/ops";
 import type { KvBudget } from "./budget";
-import type { Manifest } from "./chunks";
+import { chunkText, INLINE_MAX, type Manifest, manifestText } from "./chunks";
 import type { GarbageCollector } from "./garbage";
-import { kvKeys } from "./keys";
+import { fnv64, kvKeys } from "./keys";
 import type { WriteLedger } from "./ledger";
 import { type ChunkRow, type FreshChunk, type ReadAfter, rechunk } from "./rechunk";
+
+/** The records of a list's entries as served now, by sort key (null: no longer live). */
+export type ReadRecords = (sortKeys: readonly string[]) => (string | null)[];
 
 /** Superseded chunks stay readable this long, for readers holding an older manifest. */
 export const CHUNK_GRACE_MS = 10 * 60 * 1000;
@@ -16,12 +19,16 @@ CREATE TABLE IF NOT EXISTS index_layout (
   PRIMARY KEY (index_key, first));
 `;
 
-/** An index write, planned from the list as it was read: the layout it publishes and the chunks it builds. */
+/**
+ * An index write, planned from the list as it was read: the layout it publishes and the chunks it
+ * builds. With `records`, chunks carry their entries' records, read when each is written.
+ */
 export interface IndexPlan {
   key: string;
   old: ChunkRow[];
   layout: ChunkRow[];
   fresh: FreshChunk[];
+  records?: ReadRecords;
 }
 
 /**
@@ -43,7 +50,7 @@ export class IndexWriter {
   }
 
   /** Plans a write of `key` (synchronous: from one consistent read of the list). `touched`: null for all. */
-  plan(key: string, touched: readonly string[] | null, read: ReadAfter): IndexPlan {
+  plan(key: string, touched: readonly string[] | null, read: ReadAfter, records?: ReadRecords): IndexPlan {
     const old = this.sql
       .exec<{ first: string; last: string; count: number; hash: string }>(
         "SELECT first, last, count, hash FROM index_layout WHERE index_key = ? ORDER BY first",
@@ -52,7 +59,11 @@ export class IndexWriter {
       .toArray()
       .map((r) => ({ first: r.first, last: r.last, count: Number(r.count), hash: r.hash }));
     const { layout, fresh } = rechunk(old, touched, read);
-    return { key, old, layout, fresh };
+    // A small list's manifest carries its one chunk, built afresh even where its entries stand.
+    const only = layout[0];
+    if (records && layout.length === 1 && only && only.count <= INLINE_MAX && fresh.length === 0)
+      fresh.push({ ...only, body: JSON.stringify(read(null, INLINE_MAX)) });
+    return { key, old, layout, fresh, records };
   }
 
   async write(plan: IndexPlan, clock: () => number, budget: KvBudget, report: FlushReport): Promise<void> {
@@ -64,25 +75,35 @@ export class IndexWriter {
         .toArray()
         .map((r) => r.chunk_key),
     );
+    // A chunk of records is addressed by its content, records included: a fresh chunk's row takes
+    // that hash (rechunk's is of its keys alone).
+    const built = new Map<string, string>();
+    let inline: string | undefined;
     for (const chunk of plan.fresh) {
-      const chunkKey = kvKeys.chunk(key, chunk.hash);
+      const keys = JSON.parse(chunk.body) as string[];
+      const body = plan.records ? chunkText(keys, plan.records(keys)) : chunk.body;
+      const hash = plan.records ? fnv64(body) : chunk.hash;
+      built.set(chunk.first, hash);
+      if (plan.records && layout.length === 1 && chunk.count <= INLINE_MAX) inline = body;
+      const chunkKey = kvKeys.chunk(key, hash);
       if (known.has(chunkKey)) continue;
       // A chunk retired earlier and named again stays (it may still be waiting for collection).
       this.garbage.keep(chunkKey);
       budget.take();
-      await this.kv.put(chunkKey, chunk.body);
+      await this.kv.put(chunkKey, body);
       this.sql.exec("INSERT OR IGNORE INTO outbox_chunks (index_key, chunk_key) VALUES (?, ?)", key, chunkKey);
       known.add(chunkKey);
       report.written += 1;
     }
+    const published = layout.map((c) => ({ ...c, hash: built.get(c.first) ?? c.hash }));
     const manifest: Manifest = { n: 0, c: [] };
-    for (const c of layout) {
+    for (const c of published) {
       manifest.n += c.count;
       manifest.c.push([c.hash, c.count, c.first]);
     }
-    await this.ledger.put(key, JSON.stringify(manifest), clock, budget, report);
-    this.commit(plan);
-    this.retire(key, known, new Set(layout.map((c) => kvKeys.chunk(key, c.hash))), clock());
+    await this.ledger.put(key, manifestText(manifest, inline), clock, budget, report);
+    this.commit({ ...plan, layout: published });
+    this.retire(key, known, new Set(published.map((c) => kvKeys.chunk(key, c.hash))), clock());
   }
 
   /** The index was taken down: the next write cuts it afresh. */

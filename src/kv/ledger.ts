@@ -70,6 +70,15 @@ export class WriteLedger {
     report.deleted += 1;
   }
 
+  /** Records a call made for `key` (no KV write): the next is spaced from it as a write would be. */
+  ran(key: string, at: number) {
+    this.sql.exec(
+      `INSERT INTO outbox_written (key, hash, at) VALUES (?, '', ?) ON CONFLICT (key) DO UPDATE SET at = excluded.at`,
+      key,
+      at,
+    );
+  }
+
   /**
    * Records a write that was sent at `sentAt` and finished at `doneAt` (on the flush's clock), after
    * `last` (read before it was sent: one flush writes a key once, so nothing wrote it meanwhile).

@@ -4,7 +4,7 @@ import { scheduleAlarm } from "./alarm";
 import { KvBudget, KvBudgetSpent } from "./budget";
 import { FIRST_RETRY_MS, WriteFailures } from "./failures";
 import { GarbageCollector } from "./garbage";
-import { type IndexPlan, IndexWriter } from "./index-writer";
+import { type IndexPlan, IndexWriter, type ReadRecords } from "./index-writer";
 import { SAME_KEY_INTERVAL_MS, WriteLedger } from "./ledger";
 import type { ReadAfter } from "./rechunk";
 
@@ -14,8 +14,8 @@ export type { FlushReport };
 export type KvWrite =
   | { kind: "put"; key: string; value: string; expirationTtl?: number }
   | { kind: "delete"; key: string }
-  /** A list index: `read` pages through the list's sort keys as they are now. */
-  | { kind: "index"; key: string; read: ReadAfter }
+  /** A list index: `read` pages through the list's sort keys as they are now; `records` reads their records. */
+  | { kind: "index"; key: string; read: ReadAfter; records?: ReadRecords }
   | { kind: "call"; key: string; run: () => Promise<void> };
 /** A write as the flush performs it: an index write carries its plan, made when it was read. */
 type Planned = Exclude<KvWrite, { kind: "index" }> | { kind: "index"; plan: IndexPlan };
@@ -199,7 +199,8 @@ export class Outbox {
           // applied meanwhile are noted for the next flush.
           const touched = this.touched(mark);
           touchedUpTo = touched.upTo;
-          write = w.kind === "index" ? { kind: "index", plan: this.indexes.plan(w.key, touched.keys, w.read) } : w;
+          write =
+            w.kind === "index" ? { kind: "index", plan: this.indexes.plan(w.key, touched.keys, w.read, w.records) } : w;
         } else write = w;
       } catch (err) {
         soonest(this.failed.record(mark, seq, err, now));
@@ -257,7 +258,9 @@ export class Outbox {
   private async perform(w: Planned, clock: () => number, budget: KvBudget, report: FlushReport): Promise<void> {
     switch (w.kind) {
       case "call":
-        return w.run();
+        // Paced like a write to one key: at most one call a second.
+        await w.run();
+        return this.ledger.ran(w.key, clock());
       case "delete":
         await this.ledger.delete(w.key, clock, budget, report);
         // A list index taken down (unpublished) is cut afresh when it is published again.

@@ -6,7 +6,7 @@ import { accessOf } from "./access";
 import { NotFound } from "./errors";
 import { sees } from "./org-limit";
 import { type Kind, readThrough } from "./read-through";
-import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
+import { fromKv, fromUpstream, fromWriter, isServable, type Served, servedText } from "./records";
 import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 
 /**
@@ -25,7 +25,7 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   field: "users" | "groups",
   scope?: { directoryId: string; serve: (json: string) => string },
   /** A stored record that may be incomplete (a user's `groups` before its directory is held). */
-  partial?: (json: string) => Promise<boolean>,
+  partial?: (json: string) => boolean,
 ): Promise<Served> {
   const access = accessOf(c);
   const visible = (r: { directory_id?: string; organization_id?: unknown }) =>
@@ -46,7 +46,7 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   if (isServable(value)) {
     // Parsed only when something depends on it: the hot path of an unrestricted key sends the bytes as stored.
     if ((scope || access) && !visible(JSON.parse(value))) throw new NotFound(kind.what, id);
-    if (!(await partial?.(value))) return fromKv(scope ? scope.serve(value) : value);
+    if (!partial?.(value)) return fromKv(scope ? scope.serve(value) : servedText(value));
   } else if (value) throw new NotFound(kind.what, id);
   const record = await readThrough(c, kind, id, fetchOne, keep);
   if (!visible(record)) throw new NotFound(kind.what, id);

@@ -60,7 +60,11 @@ export async function listDirectories(c: Context<AppEnv>, q: Query): Promise<Ser
     if (pulling && !isHeld(await kv.get(REGISTRY_MARKER))) return upstream();
     // Name search, domain and several organizations have no KV index: the registry answers them from SQLite.
     const registry = c.env.REGISTRY.getByName("registry");
-    const sortKeys = await registry.search({ organizationIds: organizations, search: q.search, domain: q.domain });
+    const found = await registry.search({ organizationIds: organizations, search: q.search, domain: q.domain });
+    // The registry holds the directories as served: no KV read but a cursor's.
+    const items = new Map(found.flatMap((d) => (d.json === null ? [] : [[d.sortKey, d.json] as const])));
+    if (items.size === found.length) return send(await listFromMemory(kv, items, source, q));
+    const sortKeys = found.map((d) => d.sortKey);
     return send(await listFromSortKeys(kv, sortKeys, source, q));
   }
   const index = organization ? kvKeys.organizationDirectories(organization) : kvKeys.directories();

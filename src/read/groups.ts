@@ -10,7 +10,7 @@ import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
+import { fromKv, fromUpstream, fromWriter, isPartial, isServable, type Served } from "./records";
 import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
@@ -37,8 +37,8 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
   // On a directory-scoped route, a directory of another organization is not found, whatever the filter.
   const known = directoryKnown(route, access);
   if (q.user) {
-    // A user's groups are embedded in its record: one read holds the whole list (plus, when
-    // pulling, one for whether its directory is held fully).
+    // A user's groups are embedded in its record: one read holds the whole list (or, for a user
+    // kept before its directory was held fully, says WorkOS answers).
     const userKey = kvKeys.user(q.user);
     const fetched = await kv.getMany([userKey, ...known.keys, ...cursorKeys(q, kvKeys.group)]);
     known.check?.(fetched);
@@ -56,8 +56,7 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     // A user of another organization is answered as an unknown one (before its marker is read).
     if (!seesRecord(access, user)) return served(emptyList());
     const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
-    if (!writer && pulling && !isHeld(await kv.get(kvKeys.syncMarker(parsed.directory_id))))
-      return upstream(parsed.directory_id);
+    if (!writer && pulling && isPartial(user)) return upstream(parsed.directory_id);
     const items = new Map<string, string>();
     for (const g of parsed.groups) {
       if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));

@@ -1,12 +1,12 @@
 import { idOfSortKey } from "../directory/model";
-import { chunkBase, type Manifest, planWindow } from "../kv/chunks";
+import { type ChunkBody, chunkBase, type Manifest, parseChunk, planWindow } from "../kv/chunks";
 import { kvKeys } from "../kv/keys";
 import { log } from "../log";
 import type { Pagination } from "../schemas/list";
 import { InvalidCursor, Unavailable } from "./errors";
 import type { KvReader } from "./kv-reader";
 import { cutPage, type Page, type PageQuery, pageTake, type Window } from "./pagination";
-import { isServable, sortKeyOfStored } from "./records";
+import { isServable, servedText, sortKeyOfStored } from "./records";
 
 /**
  * Where a list's records live: their KV key, and their writer for a record the index names but
@@ -77,7 +77,9 @@ export async function listFromSortKeys(
 
 /**
  * A page from a chunked KV index: (1) manifest + cursor records (+ `alsoRead`), (2) the chunks
- * around the cursor, (3) the page's records — three KV operations whatever the limit or size.
+ * around the cursor, which carry their records: two KV round trips whatever the limit or size,
+ * and one for a list small enough for its manifest to carry its records (see chunks.ts). Chunks
+ * written before they carried records cost a third, for the page's records.
  * Returns null when the index is absent: the cache does not hold that list (or it is empty and
  * unknown). `check` may end early: "empty" for a list known to be empty, "absent" as missing.
  */
@@ -101,18 +103,36 @@ export async function listFromIndex(
   const plan = planWindow(manifest, q.after ?? q.before, take, q.limit);
   if (!plan) return emptyList();
   const [from, to] = plan;
-  const chunkKeys = manifest.c.slice(from, to + 1).map(([hash]) => kvKeys.chunk(indexKey, hash));
-  const chunks = await kv.getMany(chunkKeys);
+  const bodies = manifest.b ? [manifest.b] : await chunksOf(kv, indexKey, manifest, from, to);
   const keys: string[] = [];
-  for (const key of chunkKeys) {
-    const body = chunks.get(key);
-    // A manifest newer than its chunks in this location (KV is eventually consistent): say so
-    // rather than serve a page with a hole in it.
-    if (!body) throw new Unavailable("index_unavailable", "The list index is being updated; retry shortly.", 1);
-    for (const k of JSON.parse(body) as string[]) keys.push(k);
+  const found = new Map<string, string>();
+  let complete = true;
+  for (const body of bodies) {
+    body.k.forEach((k, i) => {
+      keys.push(k);
+      const record = body.r?.[i];
+      if (record) found.set(k, record);
+    });
+    complete &&= body.r !== undefined;
   }
   const window: Window = { keys, base: chunkBase(manifest, from), total: manifest.n };
-  return records(kv, cutPage(window, q, idOfSortKey), source);
+  const page = cutPage(window, q, idOfSortKey);
+  // Records left out of a chunk were deleted while it was written: skipped, as a deleted record is.
+  if (complete) return { data: page.keys.flatMap((k) => found.get(k) ?? []), metadata: page.metadata };
+  return records(kv, page, source);
+}
+
+/** Chunks [from, to] of an index, in one bulk read. */
+async function chunksOf(kv: KvReader, indexKey: string, m: Manifest, from: number, to: number): Promise<ChunkBody[]> {
+  const chunkKeys = m.c.slice(from, to + 1).map(([hash]) => kvKeys.chunk(indexKey, hash));
+  const chunks = await kv.getMany(chunkKeys);
+  return chunkKeys.map((key) => {
+    const text = chunks.get(key);
+    // A manifest newer than its chunks in this location (KV is eventually consistent): say so
+    // rather than serve a page with a hole in it.
+    if (!text) throw new Unavailable("index_unavailable", "The list index is being updated; retry shortly.", 1);
+    return parseChunk(text);
+  });
 }
 
 /** Whether a sync marker says the cache holds its directory (or the directory list) fully. */
@@ -166,7 +186,7 @@ export async function readRecords(
   sortKeys.slice(0, 100).forEach((k, i) => {
     const id = ids[i] as string;
     const value = values.get(source.key(id)) ?? filled.get(id);
-    if (isServable(value)) out.set(k, value);
+    if (isServable(value)) out.set(k, servedText(value));
   });
   return out;
 }

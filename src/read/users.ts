@@ -20,7 +20,7 @@ import {
   readRecords,
 } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { directoryOfStored, fromKv, fromUpstream, isServable, type Served } from "./records";
+import { directoryOfStored, fromKv, fromUpstream, isPartial, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 
@@ -33,7 +33,7 @@ export type UserListQuery = Pagination & { directory?: string; group?: string; e
 
 /** A stored user (always kept with its `groups`) as a directory-scoped route serves it. */
 export function withoutGroups(json: string): string {
-  const { groups: _groups, ...user } = JSON.parse(json) as Record<string, unknown>;
+  const { groups: _groups, partial: _partial, ...user } = JSON.parse(json) as Record<string, unknown>;
   return JSON.stringify(user);
 }
 
@@ -142,10 +142,8 @@ export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<S
   const kind = { what: "Directory User", path: "directory_users" } as const;
   if (!route.scoped) {
     // A user with `groups` is complete only once its directory is held (all memberships
-    // crawled): until then WorkOS answers, as it does for lists.
+    // crawled): until then it is stored marked partial, and WorkOS answers, as it does for lists.
     const pulling = c.get("config").upstream !== undefined;
-    const partial = async (json: string) =>
-      !isHeld(await c.get("kv").get(kvKeys.syncMarker(directoryOfStored(json) ?? "")));
     return recordOrReadThrough(
       c,
       kvKeys.user(id),
@@ -154,7 +152,7 @@ export function getUser(c: Context<AppEnv>, id: string, route: Route): Promise<S
       (client) => client.getUser(id),
       "users",
       undefined,
-      pulling ? partial : undefined,
+      pulling ? isPartial : undefined,
     );
   }
   const { directoryId } = route;

@@ -8,7 +8,7 @@ import { WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS } from "../upstream/gate";
 import { catchUp } from "./catch-up";
 import { reconcileAll } from "./reconcile";
-import { type DirectoryFilter, type RegistryEntry, RegistryStore } from "./store";
+import { type DirectoryFilter, type Found, type RegistryEntry, RegistryStore } from "./store";
 
 export type ScheduleReport =
   | { pullEnabled: false }
@@ -34,8 +34,8 @@ export class RegistryObject extends DurableObject<Env> {
     await scheduleAlarm(this.ctx.storage, Date.now());
   }
 
-  /** Sort keys of the directories matching a filter (name search and domain have no KV index). */
-  async search(filter: DirectoryFilter): Promise<string[]> {
+  /** The directories matching a filter (name search and domain have no KV index): see RegistryStore.search. */
+  async search(filter: DirectoryFilter): Promise<Found[]> {
     return this.store.search(filter);
   }
 

@@ -9,6 +9,11 @@ export interface RegistryEntry {
   name: string;
   domain: string | null;
   sortKey: string;
+  /**
+   * The directory as served (counts included), carried in the list indexes' chunks. Only its
+   * writer knows it: a listing from WorkOS leaves what the writer last reported.
+   */
+  json?: string;
 }
 
 export interface DirectoryFilter {
@@ -16,6 +21,12 @@ export interface DirectoryFilter {
   organizationIds?: readonly string[] | undefined;
   search?: string;
   domain?: string;
+}
+
+/** A directory a search found: its list position and, once its writer reported it, itself as served. */
+export interface Found {
+  sortKey: string;
+  json: string | null;
 }
 
 const SCHEMA = `
@@ -44,6 +55,13 @@ export class RegistryStore {
   ) {
     storage.sql.exec(SCHEMA);
     this.foldNames();
+    if (
+      !this.sql
+        .exec<{ name: string }>("PRAGMA table_info(directories)")
+        .toArray()
+        .some((c) => c.name === "json")
+    )
+      this.sql.exec("ALTER TABLE directories ADD COLUMN json TEXT");
   }
 
   private get sql() {
@@ -54,19 +72,34 @@ export class RegistryStore {
   put(id: string, entry: RegistryEntry | null) {
     this.storage.transactionSync(() => {
       const prev = this.sql
-        .exec<{ organization_id: string }>("SELECT organization_id FROM directories WHERE id = ?", id)
+        .exec<{ organization_id: string; json: string | null }>(
+          "SELECT organization_id, json FROM directories WHERE id = ?",
+          id,
+        )
         .toArray()[0];
+      // Nothing to rewrite when the writer reports what the registry already has.
+      if (!prev && !entry) return;
+      const json = entry?.json ?? prev?.json ?? null;
+      if (
+        prev &&
+        entry &&
+        entry.json !== undefined &&
+        prev.json === json &&
+        prev.organization_id === entry.organizationId
+      )
+        return;
       if (prev) this.mark(`org:${prev.organization_id}`);
       if (entry) {
         this.sql.exec(
-          `INSERT OR REPLACE INTO directories (id, organization_id, name, name_folded, domain, sort_key)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT OR REPLACE INTO directories (id, organization_id, name, name_folded, domain, sort_key, json)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
           id,
           entry.organizationId,
           entry.name,
           foldCase(entry.name),
           entry.domain,
           entry.sortKey,
+          json,
         );
         this.mark(`org:${entry.organizationId}`);
       } else {
@@ -76,8 +109,11 @@ export class RegistryStore {
     });
   }
 
-  /** Sort keys of the directories matching a filter (name search and domain have no KV index). */
-  search(filter: DirectoryFilter): string[] {
+  /**
+   * The directories matching a filter (name search and domain have no KV index), in list order:
+   * sort key and, once its writer has reported it, the directory as served.
+   */
+  search(filter: DirectoryFilter): Found[] {
     const where: string[] = [];
     const params: string[] = [];
     if (filter.organizationIds) {
@@ -94,9 +130,12 @@ export class RegistryStore {
     }
     const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
     return this.sql
-      .exec<{ sort_key: string }>(`SELECT sort_key FROM directories ${clause} ORDER BY sort_key`, ...params)
+      .exec<{ sort_key: string; json: string | null }>(
+        `SELECT sort_key, json FROM directories ${clause} ORDER BY sort_key`,
+        ...params,
+      )
       .toArray()
-      .map((r) => r.sort_key);
+      .map((r) => ({ sortKey: r.sort_key, json: r.json }));
   }
 
   /** Ids of every directory, in list order. */
@@ -126,21 +165,27 @@ export class RegistryStore {
     return kvKeys.organizationDirectories(mark.slice("org:".length));
   }
 
-  /** A mark's KV write as the registry stands now: an index of sort keys, or the held marker. */
+  /**
+   * A mark's KV write as the registry stands now: an index of directories, or the held marker. Its
+   * chunks carry the directories as served, unless one was recorded before the registry kept them
+   * (then a page reads its records by key).
+   */
   materialize(mark: string): KvWrite {
     const key = RegistryStore.keyOf(mark);
     if (mark === "held") return { kind: "put", key, value: JSON.stringify({ held: true }) };
     const org = mark === "all" ? undefined : mark.slice("org:".length);
-    const sortKeys = this.sql
-      .exec<{ sort_key: string }>(
+    const rows = this.sql
+      .exec<{ sort_key: string; json: string | null }>(
         org === undefined
-          ? "SELECT sort_key FROM directories ORDER BY sort_key"
-          : "SELECT sort_key FROM directories WHERE organization_id = ? ORDER BY sort_key",
+          ? "SELECT sort_key, json FROM directories ORDER BY sort_key"
+          : "SELECT sort_key, json FROM directories WHERE organization_id = ? ORDER BY sort_key",
         ...(org === undefined ? [] : [org]),
       )
-      .toArray()
-      .map((r) => r.sort_key);
-    return { kind: "index", key, read: readSorted(sortKeys) };
+      .toArray();
+    const json = new Map(rows.map((r) => [r.sort_key, r.json]));
+    const read = readSorted(rows.map((r) => r.sort_key));
+    if (rows.some((r) => r.json === null)) return { kind: "index", key, read };
+    return { kind: "index", key, read, records: (sortKeys) => sortKeys.map((k) => json.get(k) ?? null) };
   }
 
   /** Adds the folded names to a registry stored before they existed (once). */

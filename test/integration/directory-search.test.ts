@@ -95,6 +95,6 @@ describe("GET /directories?search= past 100 matches", () => {
       const restarted = new RegistryObject(state, env);
       return restarted.search({ search: "STRASSE" });
     });
-    expect(found).toEqual(["000000000000001:directory_01OLDROW"]);
+    expect(found).toEqual([{ sortKey: "000000000000001:directory_01OLDROW", json: null }]);
   });
 });

@@ -1,7 +1,8 @@
-import { env } from "cloudflare:workers";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { sortKeyOf } from "../../src/directory/model";
-import { splitIntoChunks } from "../../src/kv/chunks";
+import { idOfSortKey, sortKeyOf } from "../../src/directory/model";
+import { DirectoryObject } from "../../src/directory/object";
+import { INLINE_MAX, type Manifest, parseChunk, splitIntoChunks } from "../../src/kv/chunks";
 import { fnv64, kvKeys } from "../../src/kv/keys";
 import { directory, event, group, iso, membership, T0, user, type WebhookEvent } from "../support/events";
 import { applyAll, settle } from "../support/worker";
@@ -15,22 +16,33 @@ function random(seed: number) {
   };
 }
 
-/** A published index, read straight from KV: its entries, and its chunks' hashes. */
-async function published(key: string): Promise<{ entries: string[]; hashes: string[] }> {
+/**
+ * A published index, read straight from KV: its entries, its chunks' entries, and each entry's
+ * record as the chunk holds it beside the record KV holds under its own key.
+ */
+async function published(key: string, recordKey: (id: string) => string) {
   const raw = await env.CACHE.get(key);
-  if (!raw) return { entries: [], hashes: [] };
-  const manifest = JSON.parse(raw) as { n: number; c: [string, number, string][] };
-  const chunks = await Promise.all(manifest.c.map(([h]) => env.CACHE.get<string[]>(kvKeys.chunk(key, h), "json")));
-  const entries = chunks.flatMap((c) => c ?? ["<missing chunk>"]);
+  if (!raw) return { entries: [], chunks: [], records: [], own: [] };
+  const manifest = JSON.parse(raw) as Manifest;
+  const bodies = await Promise.all(
+    manifest.c.map(async ([h]) => parseChunk((await env.CACHE.get(kvKeys.chunk(key, h))) ?? '["<missing chunk>"]')),
+  );
+  // A list small enough carries its one chunk in the manifest too: the same body.
+  if (manifest.c.length === 1 && manifest.n <= INLINE_MAX) expect(manifest.b).toEqual(bodies[0]);
+  else expect(manifest.b).toBeUndefined();
+  const entries = bodies.flatMap((b) => b.k);
   expect(manifest.n).toBe(entries.length);
-  return { entries, hashes: manifest.c.map(([h]) => h) };
+  const own: (string | null)[] = [];
+  for (let i = 0; i < entries.length; i += 100) {
+    const keys = entries.slice(i, i + 100).map((k) => recordKey(idOfSortKey(k)));
+    const values = await env.CACHE.get(keys, "text");
+    for (const k of keys) own.push(values.get(k) ?? null);
+  }
+  return { entries, chunks: bodies.map((b) => b.k), records: bodies.flatMap((b) => b.r ?? []), own };
 }
 
-/** The chunk hashes a full rebuild of these entries gives. */
-const rebuilt = (entries: string[]) => splitIntoChunks(entries).map((c) => fnv64(JSON.stringify(c)));
-
 describe("list indexes maintained incrementally", () => {
-  it("equal a full rebuild after random creates, deletes, re-creates and membership changes (property)", async () => {
+  it("equal a full rebuild after random creates, updates, deletes, re-creates and membership changes (property)", async () => {
     const D = "directory_01INCRIDX";
     const rnd = random(7);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
@@ -82,11 +94,22 @@ describe("list indexes maintained incrementally", () => {
           users.set(u.id, { record: u, live: false });
           for (const m of members.values()) m.delete(u.id);
           events.push(event("dsync.user.deleted", { ...u, updated_at: iso(at) }, at));
-        } else if (kind < 0.65 && gone().length) {
+        } else if (kind < 0.62 && gone().length) {
           // Re-created: the same id and position, a later version.
           const u = { ...pick(gone()), updated_at: iso(at) };
           users.set(u.id, { record: u, live: true });
           events.push(event("dsync.user.created", u, at));
+        } else if (kind < 0.72 && live().length) {
+          // Renamed: its position stays, its record in every list it is in changes.
+          const u = { ...pick(live()), first_name: `Renamed ${at}`, updated_at: iso(at) };
+          users.set(u.id, { record: u, live: true });
+          events.push(event("dsync.user.updated", u, at));
+        } else if (kind < 0.76) {
+          // A group renamed: the records of its members (their `groups`) change in every list.
+          const i = Math.floor(rnd() * groups.length);
+          const g = { ...(groups[i] as (typeof groups)[number]), name: `Group ${at}`, updated_at: iso(at) };
+          groups[i] = g;
+          events.push(event("dsync.group.updated", g, at));
         } else if (live().length) {
           const u = pick(live());
           const g = pick(groups);
@@ -104,19 +127,51 @@ describe("list indexes maintained incrementally", () => {
 
     async function expectIndexesMatch(when = "first load") {
       const liveUsers = [...users.values()].filter((u) => u.live).map((u) => sortKeyOf(u.record));
-      const expected: [string, string[]][] = [
-        [kvKeys.directoryUsers(D), liveUsers.sort()],
-        [kvKeys.directoryGroups(D), groups.map(sortKeyOf).sort()],
-        ...groups.map((g): [string, string[]] => [
+      const expected: [string, string[], (id: string) => string][] = [
+        [kvKeys.directoryUsers(D), liveUsers.sort(), kvKeys.user],
+        [kvKeys.directoryGroups(D), groups.map(sortKeyOf).sort(), kvKeys.group],
+        ...groups.map((g): [string, string[], (id: string) => string] => [
           kvKeys.groupMembers(g.id),
           [...(members.get(g.id) as Set<string>)].map((id) => sortKeyOf(users.get(id)?.record as U)).sort(),
+          kvKeys.user,
         ]),
       ];
-      for (const [key, entries] of expected) {
-        const got = await published(key);
+      for (const [key, entries, recordKey] of expected) {
+        const got = await published(key, recordKey);
         expect(got.entries, `${key} after ${when}`).toEqual(entries);
-        expect(got.hashes, `${key} chunks after ${when}`).toEqual(rebuilt(entries));
+        expect(got.chunks, `${key} chunks after ${when}`).toEqual(splitIntoChunks(entries));
+        // Each record in a chunk is the record as served by id now: no chunk kept an old one.
+        expect(got.records, `${key} records after ${when}`).toEqual(got.own);
       }
     }
+  });
+
+  it("are cut afresh, records included, when a writer starts on an index written before chunks carried them", async () => {
+    const D = "directory_01OLDFORMAT";
+    const people = [0, 1, 2].map((i) => user(`directory_user_oldfmt${i}`, D, { created_at: iso(T0 + i) }));
+    await applyAll(D, [event("dsync.activated", directory(D)), ...people.map((u) => event("dsync.user.created", u))]);
+    await settle(D);
+    // The index as the previous release left it: a chunk of bare sort keys, and a writer that
+    // records that layout and no index format.
+    const key = kvKeys.directoryUsers(D);
+    const keys = people.map(sortKeyOf);
+    const chunk = JSON.stringify(keys);
+    const manifest = JSON.stringify({ n: keys.length, c: [[fnv64(chunk), keys.length, keys[0]]] });
+    await env.CACHE.put(kvKeys.chunk(key, fnv64(chunk)), chunk);
+    await env.CACHE.put(key, manifest);
+    const stub = env.DIRECTORY.getByName(D);
+    await runInDurableObject(stub, async (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("UPDATE index_layout SET hash = ? WHERE index_key = ?", fnv64(chunk), key);
+      sql.exec("DELETE FROM outbox_chunks WHERE index_key = ?", key);
+      sql.exec("INSERT INTO outbox_chunks (index_key, chunk_key) VALUES (?, ?)", key, kvKeys.chunk(key, fnv64(chunk)));
+      sql.exec("UPDATE outbox_written SET hash = ? WHERE key = ?", fnv64(manifest), key);
+      sql.exec("DELETE FROM meta WHERE key = 'index_format'");
+      new DirectoryObject(state, env);
+    });
+    await settle(D);
+    const published = JSON.parse((await env.CACHE.get(key)) as string) as Manifest;
+    expect(published.b?.k).toEqual(keys);
+    expect(published.b?.r).toEqual(await Promise.all(people.map((u) => env.CACHE.get(kvKeys.user(u.id)))));
   });
 });

@@ -2,11 +2,14 @@
  * A list page is never served with a hole in it. KV is eventually consistent and caches misses,
  * and so does the isolate's memory tier: a record read as missing just before its directory's
  * index was published (for instance by the read-through that first met the directory) must not
- * drop out of pages built from that index.
+ * drop out of pages built from that index. Chunks and lookups carry their records, so they never
+ * meet such a miss; an index written before chunks carried records reads them by key, and asks
+ * the writer for any KV does not show.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
+import { type Manifest, parseChunk } from "../../src/kv/chunks";
 import { kvKeys } from "../../src/kv/keys";
 import { directory, event, group, iso, membership, T0, user } from "../support/events";
 import { READ_KEY } from "../support/settings";
@@ -61,14 +64,32 @@ describe("a record the index names but this location's KV does not show", () => 
   const hiddenUser = uid(17);
   const lagging = kvWithout(new Set([kvKeys.user(hiddenUser)]));
 
-  it("is read from the directory's writer, so every list page stays complete", async () => {
+  it("cannot leave a hole: chunks and lookups carry their records, no record key is read", async () => {
+    const blind = kvWithout(new Set(users.map((u) => kvKeys.user(u.id))));
+    const all = users.map((u) => u.id).reverse();
+    expect(await listThrough(blind, `/directory_users?directory=${D}&limit=100`)).toEqual(all);
+    expect(await listThrough(blind, `/directories/${D}/users?limit=100`)).toEqual(all);
+    expect(await listThrough(blind, `/directory_users?group=${G}&limit=100`)).toEqual(all);
+    expect(await listThrough(blind, `/directory_users?directory=${D}&email=${hiddenUser}@example.com`)).toEqual([
+      hiddenUser,
+    ]);
+  });
+
+  it("is read from the directory's writer when the index predates records in chunks", async () => {
+    // The index as it was written before chunks carried records: chunks of bare sort keys.
+    const key = kvKeys.directoryUsers(D);
+    const m = JSON.parse((await env.CACHE.get(key)) as string) as Manifest;
+    const c: Manifest["c"] = [];
+    for (const [hash, count, first] of m.c) {
+      const keys = parseChunk((await env.CACHE.get(kvKeys.chunk(key, hash))) as string).k;
+      await env.CACHE.put(kvKeys.chunk(key, `old${hash}`), JSON.stringify(keys));
+      c.push([`old${hash}`, count, first]);
+    }
+    await env.CACHE.put(key, JSON.stringify({ n: m.n, c }));
     const all = users.map((u) => u.id).reverse();
     expect(await listThrough(lagging, `/directory_users?directory=${D}&limit=100`)).toEqual(all);
     expect(await listThrough(lagging, `/directories/${D}/users?limit=100`)).toEqual(all);
-    expect(await listThrough(lagging, `/directory_users?group=${G}&limit=100`)).toEqual(all);
-    expect(await listThrough(lagging, `/directory_users?directory=${D}&email=${hiddenUser}@example.com`)).toEqual([
-      hiddenUser,
-    ]);
+    await settle(D);
   });
 
   it("serves the record exactly as KV would", async () => {
@@ -81,17 +102,6 @@ describe("a record the index names but this location's KV does not show", () => 
       { ...env, CACHE: lagging },
     );
     expect(await res.json()).toEqual(fromKv);
-  });
-
-  it("stays out of the page when the writer has deleted it since", async () => {
-    const gone = uid(3);
-    await applyAll(D, [event("dsync.user.deleted", users[3] as ReturnType<typeof user>, T0 + 10_000)]);
-    // This location has not seen the delete (nor the new index): the old index still names it.
-    const stale = kvWithout(new Set([kvKeys.user(gone)]));
-    const page = await listThrough(stale, `/directory_users?directory=${D}&limit=100`);
-    expect(page).not.toContain(gone);
-    expect(page).toHaveLength(N - 1);
-    await settle(D);
   });
 });
 

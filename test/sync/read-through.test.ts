@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { membership } from "../support/events";
+import { event, membership } from "../support/events";
 import { standin } from "../support/standin-client";
-import { deliver, flushWriters, get, json, settle } from "../support/worker";
+import { deliver, flushWriters, forgetReads, get, json, settle } from "../support/worker";
 import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
 
 type List = { data: { id: string }[] };
@@ -123,10 +123,22 @@ describe("read-through", () => {
     // The cache has heard of one of its two memberships.
     const g0 = d.groups.find((g) => g.id === mine[0]) as (typeof d.groups)[number];
     expect((await deliver(membership("dsync.group.user_added", u, g0))).status).toBe(200);
+    // Another user, all of whose memberships it hears of: the crawl will find nothing new on it.
+    const v = d.users[1] as (typeof d.users)[number];
+    const g1 = d.groups.find((g) => d.memberships.some(([id, gid]) => id === v.id && gid === g.id));
+    expect((await deliver(event("dsync.user.created", v))).status).toBe(200);
+    expect((await deliver(membership("dsync.group.user_added", v, g1 as (typeof d.groups)[number]))).status).toBe(200);
     await settle(d.dir.id);
 
     const first = await json<{ id: string; groups: { id: string }[] }>(await get(`/directory_users/${u.id}`));
     expect(first.groups.map((g) => g.id).sort()).toEqual([...mine].sort());
+    // The directory-scoped route (no `groups`) is served from what the cache keeps, as WorkOS shapes it.
+    const scoped = await json<Record<string, unknown>>(await get(`/directories/${d.dir.id}/users/${u.id}`));
+    expect(Object.keys(scoped).sort()).toEqual(
+      Object.keys(first)
+        .filter((k) => k !== "groups")
+        .sort(),
+    );
 
     // Once held, the cache answers by itself, complete.
     await waitForSync(d.dir.id, complete());
@@ -135,5 +147,15 @@ describe("read-through", () => {
     const held = await json<{ groups: { id: string }[] }>(await get(`/directory_users/${u.id}`));
     expect(held.groups.map((g) => g.id).sort()).toEqual([...mine].sort());
     expect((await standin.stats()).byPath[`/directory_users/${u.id}`]).toBe(calls);
+    // On a cold isolate, each in one KV round trip: the record says it is whole, including one
+    // kept before the directory was held that nothing changed since.
+    const before = await standin.stats();
+    for (const path of [`/directory_users/${u.id}`, `/directory_groups?user=${u.id}`, `/directory_users/${v.id}`]) {
+      forgetReads();
+      const res = await get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("X-KV-Round-Trips"), path).toBe("1");
+    }
+    expect((await standin.stats()).byPath).toEqual(before.byPath);
   });
 });
