@@ -15,7 +15,7 @@ import { UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS, READ_MAX_WAIT_MS } from "../upstream/gate";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
-import { eventDirectoryJson, kvKeyOf, materialize, servedJson } from "./projection";
+import { eventDirectoryJson, kvKeyOf, materialize, servedJson, servedText } from "./projection";
 import { pulled, userOf } from "./pulled";
 import { SqliteStore } from "./sqlite-store";
 import { Crawler } from "./sync";
@@ -239,7 +239,7 @@ export class DirectoryObject extends DurableObject<Env> {
       const mark: DirtyKey = kind === "directory" ? "dir" : `${kind}:${id}`;
       const mine = directoryId !== null && (kind !== "directory" || id === directoryId);
       const write = mine ? materialize(this.store, directoryId as string, mark, this.held(), async () => {}) : null;
-      out[id] = write?.kind === "put" ? write.value : null;
+      out[id] = write?.kind === "put" ? servedText(write.value) : null;
     }
     return out;
   }

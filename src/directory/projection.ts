@@ -22,6 +22,13 @@ export const tombstone = (id: string, sortKey: string, directoryId: string) =>
 export const PARTIAL_PREFIX = '{"partial":true,';
 export const partialRecord = (json: string) => `${PARTIAL_PREFIX}${json.slice(1)}`;
 
+/** Whether a stored user was kept before its directory was held fully (its `groups` may be incomplete). */
+export const isPartial = (value: string): boolean => value.startsWith(PARTIAL_PREFIX);
+
+/** A stored record as the API serves it: a partial user's mark taken off, without parsing. */
+export const servedText = (value: string): string =>
+  isPartial(value) ? `{${value.slice(PARTIAL_PREFIX.length)}` : value;
+
 export const REGISTRY_MARK = "call:registry";
 
 const after = (mark: string, prefix: string) => mark.slice(prefix.length);
@@ -90,7 +97,7 @@ export function materialize(
   if (mark.startsWith("idx:") && !publish) return { kind: "delete", key };
   // Chunks carry their users' or groups' records (see chunks.ts), so a page is read without them.
   const records = (kind: "user" | "group") => (sortKeys: readonly string[]) =>
-    sortKeys.map((k) => servedJson(store, kind, idOfSortKey(k)));
+    sortKeys.map((k) => (kind === "user" ? store.servedUser(idOfSortKey(k)) : servedJson(store, kind, idOfSortKey(k))));
   if (mark === "idx:du")
     return { kind: "index", key, read: (after, limit) => store.userSortKeys(after, limit), records: records("user") };
   if (mark === "idx:dg")
@@ -106,7 +113,7 @@ export function materialize(
   if (mark.startsWith("idp:")) return lookup(store, key, store.sortKeysByIdp(after(mark, "idp:")));
   if (mark.startsWith("user:")) {
     const id = after(mark, "user:");
-    const user = servedJson(store, "user", id);
+    const user = store.servedUser(id);
     if (user !== null) return { kind: "put", key, value: held ? user : partialRecord(user) };
     const row = store.user(id);
     return row
@@ -128,6 +135,6 @@ export function materialize(
  * its lookups too (see SqliteStore.markDirty).
  */
 function lookup(store: SqliteStore, key: string, sortKeys: string[]): KvWrite {
-  const users = sortKeys.map((k) => servedJson(store, "user", idOfSortKey(k))).filter((u) => u !== null);
+  const users = sortKeys.map((k) => store.servedUser(idOfSortKey(k))).filter((u) => u !== null);
   return users.length ? { kind: "put", key, value: `[${users.join(",")}]` } : { kind: "delete", key };
 }

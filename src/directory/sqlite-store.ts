@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS memberships (
   PRIMARY KEY (user_id, group_id));
 CREATE INDEX IF NOT EXISTS memberships_by_group ON memberships (group_id);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+-- Users as served (with their groups), kept between flushes: a list chunk holds hundreds of
+-- users, and a change re-serves one. Filled by flushes only, emptied by every change.
+CREATE TABLE IF NOT EXISTS served_users (id TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS seen_events_by_at ON seen_events (at);
 `;
 
@@ -171,6 +174,7 @@ export class SqliteStore implements DirectoryStore {
     return r ? toEntity<DirectoryUser>(r) : null;
   }
   putUser(row: UserRow) {
+    this.sql.exec("DELETE FROM served_users WHERE id = ?", row.id);
     this.sql.exec(
       `INSERT INTO dir_users (id, version, deleted, clear_key, sort_key, state, email, idp_id, json, changed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -217,6 +221,7 @@ export class SqliteStore implements DirectoryStore {
     return this.edges("user_id = ? AND group_id = ?", userId, groupId)[0] ?? null;
   }
   putEdge(row: EdgeRow) {
+    this.sql.exec("DELETE FROM served_users WHERE id = ?", row.userId);
     this.sql.exec(
       `INSERT INTO memberships (user_id, group_id, key, present, changed_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (user_id, group_id) DO UPDATE SET key = excluded.key, present = excluded.present,
@@ -244,7 +249,7 @@ export class SqliteStore implements DirectoryStore {
     };
   }
   purge() {
-    this.sql.exec("DELETE FROM dir_users; DELETE FROM dir_groups; DELETE FROM memberships;");
+    this.sql.exec("DELETE FROM dir_users; DELETE FROM dir_groups; DELETE FROM memberships; DELETE FROM served_users;");
   }
   markDirty(key: DirtyKey, touched?: readonly string[]) {
     this.onDirty(key, touched);
@@ -252,6 +257,8 @@ export class SqliteStore implements DirectoryStore {
     // its entry in each list it is in; for the directory, the registry's lists of directories).
     if (key.startsWith("user:")) {
       const id = key.slice(5);
+      // Whatever changed it (its groups too) may change how it is served.
+      this.sql.exec("DELETE FROM served_users WHERE id = ?", id);
       const r = this.first("SELECT email, idp_id, sort_key, deleted FROM dir_users WHERE id = ?", id);
       if (!r) return;
       if (!r.deleted && r.email) this.onDirty(`email:${str(r.email)}`);
@@ -319,6 +326,19 @@ export class SqliteStore implements DirectoryStore {
       id,
     ).map((j) => JSON.parse(j) as DirectoryGroup);
     return { ...row.data, groups };
+  }
+  /**
+   * A live user as served, kept until its next change. Only a flush may call this: it runs between
+   * changes, never inside one (a change empties the entry at any point of its transaction).
+   */
+  servedUser(id: string): string | null {
+    const kept = this.first("SELECT json FROM served_users WHERE id = ?", id);
+    if (kept) return str(kept.json);
+    const user = this.userWithGroups(id);
+    if (!user) return null;
+    const json = JSON.stringify(user);
+    this.sql.exec("INSERT OR REPLACE INTO served_users (id, json) VALUES (?, ?)", id, json);
+    return json;
   }
   /** Live users' sort keys after `after` (from the start when null), ascending, at most `limit`. */
   userSortKeys(after: string | null, limit: number): string[] {

@@ -1,12 +1,13 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { PulledRecords } from "../directory/object";
+import { servedText } from "../directory/projection";
 import type { WorkOSClient } from "../upstream/client";
 import { accessOf } from "./access";
 import { NotFound } from "./errors";
 import { sees } from "./org-limit";
 import { type Kind, readThrough } from "./read-through";
-import { fromKv, fromUpstream, fromWriter, isServable, type Served, servedText } from "./records";
+import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
 import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 
 /**

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { sortKeyOf } from "../directory/model";
+import { isPartial } from "../directory/projection";
 import { kvKeys } from "../kv/keys";
 import type { DirectoryGroup } from "../schemas/group";
 import type { Pagination } from "../schemas/list";
@@ -10,7 +11,7 @@ import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
 import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { fromKv, fromUpstream, fromWriter, isPartial, isServable, type Served } from "./records";
+import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
 import { answeredByWriter, wantsStrong, writerOf } from "./strong";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";

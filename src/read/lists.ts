@@ -1,4 +1,5 @@
 import { idOfSortKey } from "../directory/model";
+import { servedText } from "../directory/projection";
 import { type ChunkBody, chunkBase, type Manifest, parseChunk, planWindow } from "../kv/chunks";
 import { kvKeys } from "../kv/keys";
 import { log } from "../log";
@@ -6,7 +7,7 @@ import type { Pagination } from "../schemas/list";
 import { InvalidCursor, Unavailable } from "./errors";
 import type { KvReader } from "./kv-reader";
 import { cutPage, type Page, type PageQuery, pageTake, type Window } from "./pagination";
-import { isServable, servedText, sortKeyOfStored } from "./records";
+import { isServable, sortKeyOfStored } from "./records";
 
 /**
  * Where a list's records live: their KV key, and their writer for a record the index names but

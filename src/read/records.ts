@@ -1,18 +1,10 @@
 import { sortKeyOf } from "../directory/model";
-import { PARTIAL_PREFIX } from "../directory/projection";
 
 /** Stored values are the served JSON, or a tombstone (never served) keeping a list position. */
 const TOMBSTONE_PREFIX = '{"object":"tombstone"';
 
 export const isServable = (value: string | null | undefined): value is string =>
   typeof value === "string" && !value.startsWith(TOMBSTONE_PREFIX);
-
-/** Whether a stored user was kept before its directory was held fully (its `groups` may be incomplete). */
-export const isPartial = (value: string): boolean => value.startsWith(PARTIAL_PREFIX);
-
-/** A stored record as the API serves it: a partial user's mark taken off, without parsing. */
-export const servedText = (value: string): string =>
-  isPartial(value) ? `{${value.slice(PARTIAL_PREFIX.length)}` : value;
 
 /** The list position of a stored record (live or tombstone), used to resolve a cursor id. */
 export function sortKeyOfStored(value: string): string | null {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { emailKey, sortKeyOf } from "../directory/model";
+import { isPartial } from "../directory/projection";
 import { kvKeys } from "../kv/keys";
 import type { Pagination } from "../schemas/list";
 import type { DirectoryUserWithGroups } from "../schemas/user";
@@ -20,7 +21,7 @@ import {
   readRecords,
 } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
-import { directoryOfStored, fromKv, fromUpstream, isPartial, isServable, type Served } from "./records";
+import { directoryOfStored, fromKv, fromUpstream, isServable, type Served } from "./records";
 import { listFromUpstream } from "./upstream-lists";
 import { recordsOfDirectory } from "./writer-records";
 

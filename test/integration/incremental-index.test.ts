@@ -143,6 +143,22 @@ describe("list indexes maintained incrementally", () => {
         // Each record in a chunk is the record as served by id now: no chunk kept an old one.
         expect(got.records, `${key} records after ${when}`).toEqual(got.own);
       }
+      // And that record is the truth: each user's name and groups as the events left them.
+      const listed = (await published(kvKeys.directoryUsers(D), kvKeys.user)).records;
+      const truth = (id: string) => {
+        const u = users.get(id)?.record as U;
+        const mine = groups.filter((g) => members.get(g.id)?.has(id)).map((g) => [g.id, g.name]);
+        return [u.first_name, mine.sort()];
+      };
+      for (const json of listed) {
+        const u = JSON.parse(json as string) as {
+          id: string;
+          first_name: string;
+          groups: { id: string; name: string }[];
+        };
+        const got = [u.first_name, u.groups.map((g) => [g.id, g.name]).sort()];
+        expect(got, `${u.id} after ${when}`).toEqual(truth(u.id));
+      }
     }
   });
 
