@@ -336,7 +336,20 @@ async function main() {
     return serve(cache, bare, auth, scenarios);
   }
 
-  const target = (url, s) => ({ url: `${url.href}${s.path.slice(1)}`, headers: s.auth ?? auth });
+  // The first answer that is not a 2xx or 304, as the load generator saw it (not a later probe).
+  let firstBad = null;
+  const target = (url, s) => ({
+    url: `${url.href}${s.path.slice(1)}`,
+    headers: s.auth ?? auth,
+    requests: [
+      {
+        onResponse: (status, body, _context, headers) => {
+          if ((status < 200 || status >= 300) && status !== 304 && !firstBad)
+            firstBad = { status, body: String(body).slice(0, 300), headers };
+        },
+      },
+    ],
+  });
   const ingestTarget = (url) => ({
     url: `${url.href}webhooks/workos`,
     method: "POST",
@@ -382,9 +395,8 @@ async function main() {
       const url = side === "cache" ? cache.url : (s.baseline ?? bare.url);
       const res = await run(s.make(url));
       if (res.non2xx > 0) {
-        const probe = await fetch(s.make(url).url, { headers: s.auth ?? auth });
         throw new Error(
-          `${s.name} (${side}): ${res.non2xx} non-2xx answers (by status: ${JSON.stringify(res.statusCodeStats)}); e.g. ${probe.status} ${(await probe.text()).slice(0, 300)}`,
+          `${s.name} (${side}): ${res.non2xx} non-2xx answers (by status: ${JSON.stringify(res.statusCodeStats)}); first: ${JSON.stringify(firstBad)}`,
         );
       }
       r[side] = { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 };

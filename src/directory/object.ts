@@ -47,15 +47,15 @@ export interface PulledRecords {
   groups?: DirectoryGroup[];
 }
 
+/** The layout of what this writer publishes (2: chunks carry their records; partial users are marked). */
+const INDEX_FORMAT = "2";
+
 /**
  * The one writer of a directory. Each event is applied in a single synchronous SQLite
  * transaction, so concurrent deliveries cannot interleave inside it; KV is written later by
  * the alarm alone, through the outbox. The same alarm runs the directory's crawl (backfill
  * and reconcile) against the WorkOS API, a slice at a time.
  */
-/** The layout of what this writer publishes (2: chunks carry their records; partial users are marked). */
-const INDEX_FORMAT = "2";
-
 export class DirectoryObject extends DurableObject<Env> {
   private readonly store: SqliteStore;
   private readonly outbox: Outbox;

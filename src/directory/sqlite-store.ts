@@ -39,10 +39,10 @@ CREATE TABLE IF NOT EXISTS memberships (
   PRIMARY KEY (user_id, group_id));
 CREATE INDEX IF NOT EXISTS memberships_by_group ON memberships (group_id);
 CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS seen_events_by_at ON seen_events (at);
 -- Users as served (with their groups), kept between flushes: a list chunk holds hundreds of
 -- users, and a change re-serves one. Filled by flushes only, emptied by every change.
 CREATE TABLE IF NOT EXISTS served_users (id TEXT PRIMARY KEY, json TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_events_by_at ON seen_events (at);
 `;
 
 /**

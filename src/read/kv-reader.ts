@@ -6,8 +6,7 @@ const isImmutable = (key: string) => key.includes(":chunk:");
 /**
  * KV access for one request, through the isolate's memory tier, counting the KV operations it
  * really makes (a bulk get is one) and the sequential round trips it waits for (a call that
- * waits on KV at all, its own read or another request's in flight; a request's calls are
- * sequential). The counts back the cost guarantees in tests and the benchmark, and are reported
+ * reads KV at all; a request's calls are sequential). The counts back the cost guarantees in tests and the benchmark, and are reported
  * as X-KV-Operations and X-KV-Round-Trips.
  */
 export class KvReader {
@@ -19,9 +18,6 @@ export class KvReader {
    * it from here, so its freshness window never stacks on the values' own.
    */
   oldest: number | undefined;
-  /** Concurrent requests in this isolate that miss the same key share one KV read. */
-  private static inflight = new Map<string, Promise<string | null>>();
-
   constructor(
     private readonly kv: KVNamespace,
     private readonly tier?: MemoryTier,
@@ -40,39 +36,23 @@ export class KvReader {
     const out = new Map<string, string | null>();
     const missing: string[] = [];
     const stale: string[] = [];
-    const waiting: Promise<void>[] = [];
     for (const key of unique) {
       const hit = this.tier?.get(key);
       if (hit) {
         out.set(key, hit.value);
         if (!isImmutable(key)) this.used(hit.loadedAt);
         if (hit.stale && this.tier?.claimRefresh(key)) stale.push(key);
-        continue;
-      }
-      const pending = KvReader.inflight.get(key);
-      if (pending) waiting.push(pending.then((v) => void out.set(key, v)));
-      else missing.push(key);
+      } else missing.push(key);
     }
-    if (missing.length || waiting.length) {
+    // Each request reads its own misses: a read another request started is bound to that
+    // request's I/O, and if that request is cancelled (its client gone) the runtime never settles
+    // it, so a request waiting on it hangs and is failed with a 500.
+    if (missing.length) {
       this.roundTrips += 1;
       this.used(this.tier?.now() ?? Date.now());
-    }
-    if (missing.length) {
       this.ops += 1;
-      const load = this.load(missing);
-      for (const key of missing) {
-        const shared = load.then((m) => m.get(key) ?? null);
-        // A failed read rejects every waiter; with none, it must not surface as unhandled.
-        shared.catch(() => undefined);
-        KvReader.inflight.set(key, shared);
-      }
-      try {
-        for (const [k, v] of await load) out.set(k, v);
-      } finally {
-        for (const key of missing) KvReader.inflight.delete(key);
-      }
+      for (const [k, v] of await this.load(missing)) out.set(k, v);
     }
-    await Promise.all(waiting);
     if (stale.length) this.defer(this.load(stale).catch(() => undefined));
     return out;
   }

@@ -45,4 +45,23 @@ describe("KV through the memory tier", () => {
     await later.get(chunk);
     expect(later.oldest).toBeUndefined();
   });
+
+  it("never waits on another request's read of the same key: that read may never settle", async () => {
+    const tier = new MemoryTier();
+    const key = kvKeys.user("directory_user_01NOTSHARED");
+    await env.CACHE.put(key, '{"id":"x"}');
+    // The first request's read never settles, as one of a request the runtime cancelled.
+    let calls = 0;
+    const stuckOnce = new Proxy(env.CACHE, {
+      get(target, prop, receiver) {
+        if (prop !== "get") return Reflect.get(target, prop, receiver);
+        return (...args: Parameters<KVNamespace["get"]>) =>
+          ++calls === 1 ? new Promise(() => undefined) : (target.get as (...a: unknown[]) => unknown)(...args);
+      },
+    });
+    void new KvReader(stuckOnce, tier).get(key);
+    const second = new KvReader(stuckOnce, tier);
+    expect(await second.get(key)).toBe('{"id":"x"}');
+    expect(second.roundTrips).toBe(1);
+  });
 });
