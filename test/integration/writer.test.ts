@@ -7,6 +7,7 @@ import { materialize } from "../../src/directory/projection";
 import { SqliteStore } from "../../src/directory/sqlite-store";
 import { scheduleAlarm } from "../../src/kv/alarm";
 import { KvBudget } from "../../src/kv/budget";
+import { GarbageCollector } from "../../src/kv/garbage";
 import { CHUNK_GRACE_MS } from "../../src/kv/index-writer";
 import { kvKeys } from "../../src/kv/keys";
 import { SAME_KEY_INTERVAL_MS } from "../../src/kv/ledger";
@@ -567,6 +568,29 @@ describe("outbox", () => {
           .map((l) => l.key)
           .sort(),
       ).toEqual([...superseded].sort());
+    });
+  });
+});
+
+describe("superseded chunks", () => {
+  it("are collected a bounded share at a time, so a backlog never holds a flush back", async () => {
+    const stub = env.DIRECTORY.getByName("garbage-test");
+    await runInDurableObject(stub, async (_instance, state) => {
+      const garbage = new GarbageCollector(state.storage.sql, env.CACHE);
+      const keys = Array.from({ length: 60 }, (_, i) => `test:garbage:chunk:${i}`);
+      for (const key of keys) {
+        await env.CACHE.put(key, "x");
+        garbage.schedule(key, 1_000);
+      }
+      const rounds: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { deleted, next } = await garbage.collect(2_000, new KvBudget());
+        rounds.push(deleted);
+        if (deleted === 25) expect(next).toBeLessThanOrEqual(2_000);
+      }
+      expect(rounds).toEqual([25, 25, 10, 0]);
+      const left = await env.CACHE.get(keys, "text");
+      expect([...left.values()].filter((v) => v !== null)).toEqual([]);
     });
   });
 });
