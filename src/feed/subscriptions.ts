@@ -1,4 +1,5 @@
 import type { DeliveryOutcome, Subscription } from "../schemas/subscriptions";
+import { addColumn } from "../sql-columns";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -51,8 +52,7 @@ export class SubscriptionStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     // Subscriptions made before keys could make them: added once, made by an administrator.
-    const columns = sql.exec<{ name: string }>("PRAGMA table_info(subscriptions)").toArray();
-    if (!columns.some((c) => c.name === "created_by")) sql.exec("ALTER TABLE subscriptions ADD COLUMN created_by TEXT");
+    addColumn(sql, "subscriptions", "created_by", "TEXT");
   }
 
   create(

@@ -1,4 +1,5 @@
 import type { AccessKey, RefusalReason, Scope } from "../schemas/keys";
+import { addColumn } from "../sql-columns";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS access_keys (
@@ -31,9 +32,7 @@ export class KeyStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
     // Keys made before organization limits existed: the column is added once, unlimited.
-    const columns = sql.exec<{ name: string }>("PRAGMA table_info(access_keys)").toArray();
-    if (!columns.some((c) => c.name === "organization_ids"))
-      sql.exec("ALTER TABLE access_keys ADD COLUMN organization_ids TEXT");
+    addColumn(sql, "access_keys", "organization_ids", "TEXT");
   }
 
   create(

@@ -61,8 +61,10 @@ export class IndexWriter {
     const { layout, fresh } = rechunk(old, touched, read);
     // A small list's manifest carries its one chunk, built afresh even where its entries stand.
     const only = layout[0];
-    if (records && layout.length === 1 && only && only.count <= INLINE_MAX && fresh.length === 0)
-      fresh.push({ ...only, body: JSON.stringify(read(null, INLINE_MAX)) });
+    if (records && layout.length === 1 && only && only.count <= INLINE_MAX && fresh.length === 0) {
+      const keys = read(null, INLINE_MAX);
+      fresh.push({ ...only, keys, body: JSON.stringify(keys) });
+    }
     return { key, old, layout, fresh, records };
   }
 
@@ -80,8 +82,7 @@ export class IndexWriter {
     const built = new Map<string, string>();
     let inline: string | undefined;
     for (const chunk of plan.fresh) {
-      const keys = JSON.parse(chunk.body) as string[];
-      const body = plan.records ? chunkText(keys, plan.records(keys)) : chunk.body;
+      const body = plan.records ? chunkText(chunk.keys, plan.records(chunk.keys)) : chunk.body;
       const hash = plan.records ? fnv64(body) : chunk.hash;
       built.set(chunk.first, hash);
       if (plan.records && layout.length === 1 && chunk.count <= INLINE_MAX) inline = body;

@@ -1,5 +1,6 @@
 import { log } from "../log";
 import type { FlushReport, OutboxFailures } from "../schemas/ops";
+import { addColumn } from "../sql-columns";
 import { scheduleAlarm } from "./alarm";
 import { KvBudget, KvBudgetSpent } from "./budget";
 import { FIRST_RETRY_MS, WriteFailures } from "./failures";
@@ -52,11 +53,8 @@ export class Outbox {
   ) {
     sql.exec(SCHEMA);
     // Marks pending from before `since` existed keep their place (once).
-    const columns = sql.exec<{ name: string }>("PRAGMA table_info(outbox_dirty)").toArray();
-    if (!columns.some((c) => c.name === "since")) {
-      sql.exec("ALTER TABLE outbox_dirty ADD COLUMN since INTEGER NOT NULL DEFAULT 0");
+    if (addColumn(sql, "outbox_dirty", "since", "INTEGER NOT NULL DEFAULT 0"))
       sql.exec("UPDATE outbox_dirty SET since = seq");
-    }
     sql.exec("CREATE INDEX IF NOT EXISTS outbox_dirty_by_since ON outbox_dirty (since)");
     this.ledger = new WriteLedger(sql, kv);
     this.failed = new WriteFailures(sql);

@@ -9,8 +9,9 @@ export interface ChunkRow {
   hash: string;
 }
 
-/** A chunk built by this pass, with its body (the JSON array of its sort keys). */
+/** A chunk built by this pass: its sort keys and its body (their JSON array). */
 export interface FreshChunk extends ChunkRow {
+  keys: string[];
   body: string;
 }
 
@@ -22,7 +23,7 @@ const STEP = 2 * CHUNK_AVG;
 
 function chunkOf(keys: string[]): FreshChunk {
   const body = JSON.stringify(keys);
-  return { first: keys[0] as string, last: keys.at(-1) as string, count: keys.length, hash: fnv64(body), body };
+  return { first: keys[0] as string, last: keys.at(-1) as string, count: keys.length, hash: fnv64(body), keys, body };
 }
 
 /** Index of the last chunk whose first entry is at or before `key` (-1: before every chunk). */

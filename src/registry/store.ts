@@ -1,6 +1,7 @@
 import { kvKeys } from "../kv/keys";
 import type { KvWrite } from "../kv/outbox";
 import { readSorted } from "../kv/rechunk";
+import { addColumn, hasColumn } from "../sql-columns";
 
 /** What the registry knows of a directory: enough to list and filter directories. */
 export interface RegistryEntry {
@@ -55,13 +56,7 @@ export class RegistryStore {
   ) {
     storage.sql.exec(SCHEMA);
     this.foldNames();
-    if (
-      !this.sql
-        .exec<{ name: string }>("PRAGMA table_info(directories)")
-        .toArray()
-        .some((c) => c.name === "json")
-    )
-      this.sql.exec("ALTER TABLE directories ADD COLUMN json TEXT");
+    addColumn(this.sql, "directories", "json", "TEXT");
   }
 
   private get sql() {
@@ -79,15 +74,14 @@ export class RegistryStore {
         .toArray()[0];
       // Nothing to rewrite when the writer reports what the registry already has.
       if (!prev && !entry) return;
-      const json = entry?.json ?? prev?.json ?? null;
       if (
         prev &&
-        entry &&
-        entry.json !== undefined &&
-        prev.json === json &&
+        entry?.json !== undefined &&
+        prev.json === entry.json &&
         prev.organization_id === entry.organizationId
       )
         return;
+      const json = entry?.json ?? prev?.json ?? null;
       if (prev) this.mark(`org:${prev.organization_id}`);
       if (entry) {
         this.sql.exec(
@@ -190,10 +184,9 @@ export class RegistryStore {
 
   /** Adds the folded names to a registry stored before they existed (once). */
   private foldNames() {
-    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(directories)").toArray();
-    if (columns.some((c) => c.name === "name_folded")) return;
+    if (hasColumn(this.sql, "directories", "name_folded")) return;
     this.storage.transactionSync(() => {
-      this.sql.exec("ALTER TABLE directories ADD COLUMN name_folded TEXT NOT NULL DEFAULT ''");
+      addColumn(this.sql, "directories", "name_folded", "TEXT NOT NULL DEFAULT ''");
       for (const { id, name } of this.sql
         .exec<{ id: string; name: string }>("SELECT id, name FROM directories")
         .toArray())
