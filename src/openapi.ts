@@ -18,6 +18,7 @@ import {
 import {
   BrakeRequest,
   CatchUpReport,
+  DirectoryActivity,
   Health,
   ReconcileReport,
   Status,
@@ -48,6 +49,7 @@ const SCHEMAS = {
   SyncStarted: SyncStatus,
   BrakeRequest,
   Status,
+  DirectoryActivity,
   Health,
   ReconcileReport,
   CatchUpReport,
@@ -246,6 +248,9 @@ export function openApiDocument(): object {
       "/admin/directories/{id}/sync": {
         get: adminOp("Sync progress of a directory", "SyncStatus", "200", [idParam]),
         post: adminOp("Sync a directory now", "SyncStarted", "202", [idParam]),
+      },
+      "/admin/directories/{id}/activity": {
+        get: adminOp("A directory's last 24 hours in 5-minute buckets", "DirectoryActivity", "200", [idParam]),
       },
       "/admin/directories/{id}/brake": {
         post: {

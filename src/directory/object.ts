@@ -10,9 +10,10 @@ import type { RegistryEntry } from "../registry/store";
 import type { Directory } from "../schemas/directory";
 import { type DsyncEvent, directoryOf } from "../schemas/events";
 import type { DirectoryGroup } from "../schemas/group";
-import type { BrakeDecision, DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
+import type { BrakeDecision, DirectoryActivity, DirectoryStatus, SyncReport, SyncStatus } from "../schemas/ops";
 import { UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS, READ_MAX_WAIT_MS } from "../upstream/gate";
+import { ACTIVITY_BUCKET_MS, ACTIVITY_WINDOW_MS, Activity } from "./activity";
 import { applyEvent } from "./apply";
 import type { DirtyKey } from "./model";
 import { eventDirectoryJson, kvKeyOf, materialize, servedJson, servedText } from "./projection";
@@ -61,6 +62,7 @@ export class DirectoryObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly recorder: ChangeRecorder;
   private readonly crawler: Crawler;
+  private readonly activity: Activity;
   /** While WorkOS says it does not know this object's directory (see lookUp). */
   private unknownUntil = 0;
   private lookupFailure: { error: unknown; until: number } | null = null;
@@ -70,6 +72,7 @@ export class DirectoryObject extends DurableObject<Env> {
     super(ctx, env);
     const config = loadConfig(env);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
+    this.activity = new Activity(ctx.storage.sql);
     this.store = new SqliteStore(
       ctx.storage.sql,
       // A list index keeps the entries a change touched, so only the chunks around them are re-cut.
@@ -110,15 +113,24 @@ export class DirectoryObject extends DurableObject<Env> {
     }
   }
 
-  /** Records the event durably; returns once it is in storage (the caller may then answer 2xx). */
+  /**
+   * A webhook: records the event durably, its outcome counted with it; returns once it is in
+   * storage (the caller may then answer 2xx).
+   */
   async apply(event: DsyncEvent): Promise<ApplyOutcome> {
-    const [outcome] = await this.applyBatch([event]);
+    const [outcome] = await this.applyBatch([event], true);
     return outcome as ApplyOutcome;
   }
 
   /** Applies events in order, each in its own transaction, in one call (bulk feeds). */
-  async applyBatch(events: DsyncEvent[]): Promise<ApplyOutcome[]> {
-    const outcomes = events.map((event) => this.ctx.storage.transactionSync(() => this.applyOne(event)));
+  async applyBatch(events: DsyncEvent[], webhook = false): Promise<ApplyOutcome[]> {
+    const outcomes = events.map((event) =>
+      this.ctx.storage.transactionSync(() => {
+        const outcome = this.applyOne(event);
+        if (webhook) this.activity.add(Date.now(), `webhooks_${outcome}`);
+        return outcome;
+      }),
+    );
     if (outcomes.includes("applied")) await scheduleAlarm(this.ctx.storage, Date.now());
     return outcomes;
   }
@@ -131,6 +143,7 @@ export class DirectoryObject extends DurableObject<Env> {
     this.recorder.begin();
     const outcome = applyEvent(this.store, event);
     this.recorder.commit(event);
+    if (outcome === "applied") this.activity.add(Date.now(), "changes");
     return outcome;
   }
 
@@ -291,16 +304,42 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** Counts, last event, sync and queue depth (GET /admin/status). */
   async status(): Promise<DirectoryStatus> {
+    const now = Date.now();
+    const row = this.store.directory();
+    const oldest = this.outbox.oldestPendingAt();
     return {
       directoryId: this.store.getMeta("directory_id"),
+      directory: row?.data
+        ? {
+            name: row.data.name,
+            organizationId: row.data.organization_id,
+            state: row.data.state,
+            deleted: row.deleted,
+          }
+        : null,
       counts: this.store.counts(),
       pendingKvWrites: this.outbox.pending(),
+      oldestPendingWriteAgeMs: oldest === null ? null : Math.max(0, now - oldest),
       pendingFeedEvents: this.recorder.pending(),
       failedKvWrites: this.outbox.failures(),
       kvSameKeyWritesUnderOneSecond: this.outbox.tooSoonTotal,
       lastEvent: JSON.parse(this.store.getMeta("last_event") ?? "null"),
       lastFlush: JSON.parse(this.store.getMeta("last_flush") ?? "null"),
       sync: await this.syncStatus(),
+      last24h: this.activity.totals(now),
+    };
+  }
+
+  /** The last 24 hours of this writer's activity, for the console's charts. */
+  async activitySeries(): Promise<DirectoryActivity> {
+    const now = Date.now();
+    const to = (Math.floor(now / ACTIVITY_BUCKET_MS) + 1) * ACTIVITY_BUCKET_MS;
+    return {
+      directoryId: this.store.getMeta("directory_id") ?? "",
+      bucketSeconds: ACTIVITY_BUCKET_MS / 1000,
+      from: new Date(to - ACTIVITY_WINDOW_MS).toISOString(),
+      to: new Date(to).toISOString(),
+      buckets: this.activity.series(now),
     };
   }
 
@@ -360,7 +399,7 @@ export class DirectoryObject extends DurableObject<Env> {
    */
   async flushKv(now: number, budget = new KvBudget()): Promise<FlushReport> {
     const directoryId = this.store.getMeta("directory_id");
-    if (!directoryId) return { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
+    if (!directoryId) return { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0, lagMs: 0 };
     this.store.forgetSeenBefore(now - SEEN_RETENTION_MS);
     const held = this.held();
     const report = await this.outbox.flushAndSchedule(
@@ -372,6 +411,7 @@ export class DirectoryObject extends DurableObject<Env> {
       budget,
     );
     this.store.setMeta("last_flush", JSON.stringify({ at: now, ...report }));
+    this.activity.add(Date.now(), "kv_writes", report.written, report.lagMs);
     await this.publishFeed(directoryId);
     // What waits: KV writes, and recorded changes the feed does not hold yet.
     return { ...report, pending: report.pending + this.recorder.pending() };

@@ -56,6 +56,9 @@ export class Outbox {
     if (addColumn(sql, "outbox_dirty", "since", "INTEGER NOT NULL DEFAULT 0"))
       sql.exec("UPDATE outbox_dirty SET since = seq");
     sql.exec("CREATE INDEX IF NOT EXISTS outbox_dirty_by_since ON outbox_dirty (since)");
+    // When a mark was first made (real time), for the projection's lag; older marks count from now.
+    if (addColumn(sql, "outbox_dirty", "marked_at", "INTEGER NOT NULL DEFAULT 0"))
+      sql.exec("UPDATE outbox_dirty SET marked_at = ?", Date.now());
     this.ledger = new WriteLedger(sql, kv);
     this.failed = new WriteFailures(sql);
     this.garbage = new GarbageCollector(sql, kv);
@@ -99,10 +102,11 @@ export class Outbox {
       // `seq` moves with every mark (a write sees whether its mark changed meanwhile); `since`
       // keeps the first, so a key marked again and again keeps its place in line: under a
       // flood of other marks it is not pushed back for ever.
-      "INSERT INTO outbox_dirty (mark, seq, since) VALUES (?, ?, ?) ON CONFLICT (mark) DO UPDATE SET seq = excluded.seq",
+      "INSERT INTO outbox_dirty (mark, seq, since, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT (mark) DO UPDATE SET seq = excluded.seq",
       mark,
       this.seq,
       this.seq,
+      Date.now(),
     );
   }
 
@@ -112,6 +116,12 @@ export class Outbox {
 
   pending(): number {
     return Number(this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox_dirty").one().n);
+  }
+
+  /** When the oldest change not yet in KV was marked (ms epoch), or null when nothing waits. */
+  oldestPendingAt(): number | null {
+    const at = this.sql.exec<{ at: number | null }>("SELECT MIN(marked_at) AS at FROM outbox_dirty").one().at;
+    return at === null ? null : Number(at);
   }
 
   /**
@@ -151,7 +161,7 @@ export class Outbox {
     } catch (err) {
       log.error("kv flush failed", { ...context, error: String(err) });
       await scheduleAlarm(storage, now + FIRST_RETRY_MS);
-      return { written: 0, deleted: 0, next: now + FIRST_RETRY_MS, tooSoon: 0, pending: this.pending() };
+      return { written: 0, deleted: 0, next: now + FIRST_RETRY_MS, tooSoon: 0, pending: this.pending(), lagMs: 0 };
     }
   }
 
@@ -161,7 +171,7 @@ export class Outbox {
     materialize: (mark: string) => KvWrite,
     invocation: KvBudget,
   ): Promise<FlushReport> {
-    const report: FlushReport = { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0 };
+    const report: FlushReport = { written: 0, deleted: 0, next: null, tooSoon: 0, pending: 0, lagMs: 0 };
     const budget = invocation.within(MAX_WRITES_PER_FLUSH);
     // The flush's clock: `now` as the caller gives it (real, or simulated in tests) plus the real
     // time this flush has taken, so each write is recorded when it was really sent and finished.
@@ -173,16 +183,17 @@ export class Outbox {
     // Marks whose write failed wait out their backoff without taking a place in this flush,
     // unless their record changed since (marked again: a new write, tried at once).
     const marks = this.sql
-      .exec<{ mark: string; seq: number; failed: number }>(
-        `SELECT d.mark, d.seq, f.mark IS NOT NULL AS failed FROM outbox_dirty d
+      .exec<{ mark: string; seq: number; failed: number; marked_at: number }>(
+        `SELECT d.mark, d.seq, f.mark IS NOT NULL AS failed, d.marked_at FROM outbox_dirty d
          LEFT JOIN outbox_failed f ON f.mark = d.mark
          WHERE f.mark IS NULL OR f.next_at <= ? OR d.seq > f.seq ORDER BY d.since LIMIT ?`,
         now,
         MAX_MARKS_PER_FLUSH,
       )
       .toArray();
-    const due: { mark: string; seq: number; failed: number; write: Planned; touchedUpTo: number }[] = [];
-    for (const { mark, seq, failed } of marks) {
+    const due: { mark: string; seq: number; failed: number; markedAt: number; write: Planned; touchedUpTo: number }[] =
+      [];
+    for (const { mark, seq, failed, marked_at } of marks) {
       let write: Planned;
       let touchedUpTo = 0;
       try {
@@ -204,7 +215,7 @@ export class Outbox {
         soonest(this.failed.record(mark, seq, err, now));
         continue;
       }
-      due.push({ mark, seq, failed, write, touchedUpTo });
+      due.push({ mark, seq, failed, markedAt: Number(marked_at), write, touchedUpTo });
     }
     // Entities first, then chunks, then the manifests that point at them: within a location,
     // a reader that sees a new manifest finds its chunks and records already there. Within a
@@ -230,6 +241,7 @@ export class Outbox {
           if (item.touchedUpTo)
             this.sql.exec("DELETE FROM outbox_touched WHERE mark = ? AND id <= ?", item.mark, item.touchedUpTo);
           if (item.failed) this.failed.clear(item.mark);
+          report.lagMs = Math.max(report.lagMs, Date.now() - item.markedAt);
         } else if (result.reason instanceof KvBudgetSpent) {
           // Not a failure: it is written by the next invocation (an index resumes where it stopped).
           soonest(now);

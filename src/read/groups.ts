@@ -9,7 +9,7 @@ import { GroupList, scopedPath } from "../upstream/client";
 import { accessOf } from "./access";
 import { recordOrReadThrough } from "./by-id";
 import { directoryKnown, type Route, syncOf } from "./directory-scope";
-import { cursorKeys, emptyList, isHeld, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
+import { cursorKeys, emptyList, type ListResult, listBody, listFromIndex, listFromMemory } from "./lists";
 import { confineList, seesAll, seesRecord } from "./org-limit";
 import { fromKv, fromUpstream, fromWriter, isServable, type Served } from "./records";
 import { answeredByWriter, wantsStrong, writerOf } from "./strong";

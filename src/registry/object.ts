@@ -3,10 +3,11 @@ import { loadConfig } from "../config";
 import type { Env } from "../env";
 import { alarmFired, scheduleAlarm } from "../kv/alarm";
 import { type FlushReport, Outbox } from "../kv/outbox";
-import type { CatchUpReport, ReconcileReport } from "../schemas/ops";
+import type { CatchUpReport, ReconcileReport, WebhookIntake } from "../schemas/ops";
 import { WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS } from "../upstream/gate";
 import { catchUp } from "./catch-up";
+import { IntakeCounts } from "./intake";
 import { reconcileAll } from "./reconcile";
 import { type DirectoryFilter, type Found, type RegistryEntry, RegistryStore } from "./store";
 
@@ -22,11 +23,22 @@ export type ScheduleReport =
 export class RegistryObject extends DurableObject<Env> {
   private readonly outbox: Outbox;
   private readonly store: RegistryStore;
+  private readonly intake: IntakeCounts;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.outbox = new Outbox(ctx.storage.sql, env.CACHE);
     this.store = new RegistryStore(ctx.storage, (mark) => this.outbox.mark(mark));
+    this.intake = new IntakeCounts(ctx.storage.sql);
+  }
+
+  /** Adds isolates' counts of webhooks that never reached a writer (see routes/webhooks.ts). */
+  async countIntake(counts: Record<string, number>): Promise<void> {
+    this.intake.add(counts, Date.now());
+  }
+
+  async intakeTotals(): Promise<WebhookIntake> {
+    return this.intake.totals(Date.now());
   }
 
   async put(id: string, entry: RegistryEntry | null): Promise<void> {

@@ -4,7 +4,8 @@ import type { AppEnv } from "../app-env";
 import { requireAdminKey } from "../http/auth";
 import { ApiError, invalidParameters } from "../http/errors";
 import { NotFound } from "../read/errors";
-import { BrakeRequest, type DirectoryStatus } from "../schemas/ops";
+import { INTAKE_WINDOW_HOURS } from "../registry/intake";
+import { BrakeRequest, type DirectoryActivity, type DirectoryStatus, type Status } from "../schemas/ops";
 import { keys } from "./keys";
 import { subscriptions } from "./subscriptions";
 
@@ -22,18 +23,36 @@ const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
 
 /** Per directory: counts, last event applied and when, last sync and its result, pending KV writes. */
 admin.get("/status", async (c) => {
-  const overview = await c.env.REGISTRY.getByName("registry").overview();
-  const directories: DirectoryStatus[] = [];
-  for (const id of overview.ids) directories.push((await c.env.DIRECTORY.getByName(id).status()) as DirectoryStatus);
-  return c.json({
+  const registry = c.env.REGISTRY.getByName("registry");
+  const overview = await registry.overview();
+  const directories = await Promise.all(
+    overview.ids.map(async (id) => (await c.env.DIRECTORY.getByName(id).status()) as DirectoryStatus),
+  );
+  const sum = (k: "applied" | "stale" | "duplicate") => directories.reduce((n, d) => n + d.last24h.webhooks[k], 0);
+  const status: Status = {
     pullEnabled: c.get("config").upstream !== undefined,
     eventsCursor: overview.eventsCursor,
     lastReconcileAt: overview.lastReconcileAt,
     directories,
     feed: await c.env.FEED.getByName("feed").status(),
-    // Requests refused by the key checks, by reason, since the cache was deployed.
+    webhooks: {
+      windowHours: INTAKE_WINDOW_HOURS,
+      applied: sum("applied"),
+      stale: sum("stale"),
+      duplicate: sum("duplicate"),
+      ...(await registry.intakeTotals()),
+    },
     refusedRequests: await c.env.KEYS.getByName("keys").refusals(),
-  });
+  };
+  return c.json(status);
+});
+
+/** A directory's last 24 hours in 5-minute buckets: changes applied, webhooks, KV writes, projection lag. */
+admin.get("/directories/:id/activity", async (c) => {
+  const id = c.req.param("id");
+  const known = (await c.env.REGISTRY.getByName("registry").overview()).ids.includes(id);
+  if (!known) throw new NotFound("Directory", id);
+  return c.json((await c.env.DIRECTORY.getByName(id).activitySeries()) as DirectoryActivity);
 });
 
 admin.get("/directories/:id/sync", async (c) => {

@@ -4,6 +4,7 @@ import { createMiddleware } from "hono/factory";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../http/errors";
+import { Tally } from "../http/tally";
 import { log } from "../log";
 import { directoryOf } from "../schemas/events";
 import { decodeEvent } from "../webhooks/decode";
@@ -13,6 +14,18 @@ import { verifySignature } from "../webhooks/verify";
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 export const webhooks = new Hono<AppEnv>();
+
+/**
+ * Webhooks that never reach a writer, counted for the console by outcome (`refused:<code>`,
+ * `skipped:<status>`): the writers count what they apply themselves, durably, with the event.
+ */
+const intake = new Tally<string>((env, counts) =>
+  env.REGISTRY.getByName("registry").countIntake(counts as Record<string, number>),
+);
+webhooks.use(async (c, next) => {
+  await next();
+  if (c.error) intake.count(c, `refused:${c.error instanceof ApiError ? c.error.code : "internal_error"}`);
+});
 
 /** Fails closed: with no secret to verify against, nothing is accepted (before any body is read). */
 const requireSecret = createMiddleware<AppEnv>(async (c, next) => {
@@ -52,6 +65,7 @@ webhooks.post("/", requireSecret, limit, async (c) => {
   if (decoded.kind === "invalid") throw invalidEvent(decoded.what, decoded.issues);
   if (decoded.kind === "skip") {
     log.info("webhook not applied", { requestId, eventId: decoded.id, event: decoded.event, status: decoded.status });
+    intake.count(c, `skipped:${decoded.status}`);
     return c.json({ status: decoded.status, event_id: decoded.id });
   }
   const { event } = decoded;

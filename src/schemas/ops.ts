@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { FeedHead } from "./feed";
+import { RefusalReason } from "./keys";
 import { Subscription } from "./subscriptions";
 
 /** What an admin may do with a braked sweep: run it as it stands now, or complete removing nothing. */
@@ -83,6 +84,8 @@ export const FlushReport = v.object({
   tooSoon: v.number(),
   /** Marks still waiting after this flush. */
   pending: v.number(),
+  /** The longest a change this flush wrote had waited since it was made (ms): the projection's lag. */
+  lagMs: v.number(),
 });
 export type FlushReport = v.InferOutput<typeof FlushReport>;
 
@@ -107,11 +110,42 @@ export const OutboxFailures = v.object({
 });
 export type OutboxFailures = v.InferOutput<typeof OutboxFailures>;
 
+/** What a directory's writer did over a span (a chart bucket, or the last 24 hours). */
+export const ActivityTotals = v.object({
+  /** Changes applied, from any source (webhooks, Events API, crawl, read-through). */
+  changes: v.number(),
+  /** Webhooks delivered to this directory, by outcome. */
+  webhooks: v.object({ applied: v.number(), stale: v.number(), duplicate: v.number() }),
+  kvWrites: v.number(),
+  /** The longest a change waited to reach KV (ms). */
+  lagMaxMs: v.number(),
+});
+export type ActivityTotals = v.InferOutput<typeof ActivityTotals>;
+
+export const ActivityBucket = v.object({ at: v.string(), ...ActivityTotals.entries });
+export type ActivityBucket = v.InferOutput<typeof ActivityBucket>;
+
+/** GET /admin/directories/{id}/activity: the last 24 hours in buckets (only those that saw anything). */
+export const DirectoryActivity = v.object({
+  directoryId: v.string(),
+  bucketSeconds: v.number(),
+  from: v.string(),
+  to: v.string(),
+  buckets: v.array(ActivityBucket),
+});
+export type DirectoryActivity = v.InferOutput<typeof DirectoryActivity>;
+
 /** One directory in GET /admin/status. */
 export const DirectoryStatus = v.object({
   directoryId: v.nullable(v.string()),
+  /** The directory as the cache holds it (null before its record arrived). */
+  directory: v.nullable(
+    v.object({ name: v.string(), organizationId: v.string(), state: v.string(), deleted: v.boolean() }),
+  ),
   counts: v.object({ active: v.number(), inactive: v.number(), groups: v.number() }),
   pendingKvWrites: v.number(),
+  /** How long the oldest change not yet in KV has waited (ms); null when nothing waits. */
+  oldestPendingWriteAgeMs: v.nullable(v.number()),
   /** Changes recorded for the change feed and not yet handed to it. */
   pendingFeedEvents: v.number(),
   failedKvWrites: OutboxFailures,
@@ -119,8 +153,18 @@ export const DirectoryStatus = v.object({
   lastEvent: v.nullable(v.object({ id: v.string(), event: v.string(), outcome: v.string(), at: v.number() })),
   lastFlush: v.nullable(v.object({ at: v.number(), ...FlushReport.entries })),
   sync: SyncReport,
+  last24h: ActivityTotals,
 });
 export type DirectoryStatus = v.InferOutput<typeof DirectoryStatus>;
+
+/** Webhooks the cache did not hand to a writer, over the last 24 hours (hourly buckets). */
+export const WebhookIntake = v.object({
+  /** Verified events the cache does not apply, by the status it answered (`acknowledged`, `ignored`). */
+  notApplied: v.record(v.string(), v.number()),
+  /** Refused deliveries, by error code (`invalid_signature`, `invalid_json`, `not_recorded`, ...). */
+  refused: v.record(v.string(), v.number()),
+});
+export type WebhookIntake = v.InferOutput<typeof WebhookIntake>;
 
 export const Status = v.object({
   pullEnabled: v.boolean(),
@@ -129,7 +173,18 @@ export const Status = v.object({
   directories: v.array(DirectoryStatus),
   /** The change feed's head, and each push subscription's state. */
   feed: v.object({ head: FeedHead, subscriptions: v.array(Subscription) }),
+  /** Every webhook of the last 24 hours: the writers' outcomes summed, and what never reached one. */
+  webhooks: v.object({
+    windowHours: v.number(),
+    applied: v.number(),
+    stale: v.number(),
+    duplicate: v.number(),
+    ...WebhookIntake.entries,
+  }),
+  /** Requests refused by the key checks, by reason, since the cache was deployed. */
+  refusedRequests: v.record(RefusalReason, v.number()),
 });
+export type Status = v.InferOutput<typeof Status>;
 
 export const Health = v.object({ status: v.picklist(["ok", "misconfigured"]) });
 

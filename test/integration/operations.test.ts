@@ -6,9 +6,11 @@ import { loadConfig } from "../../src/config";
 /** Settings apply per isolate when read; put the test settings' log level back. */
 const loadConfigFor = (e: typeof env) => loadConfig({ ...e });
 
-import { directory, event, user } from "../support/events";
+import type { DirectoryActivity, Status } from "../../src/schemas/ops";
+import { directory, event, iso, T0, user } from "../support/events";
 import { READ_KEY, TEST_SETTINGS, WEBHOOK_SECRET } from "../support/settings";
-import { deliver, get, settle } from "../support/worker";
+import { waitFor } from "../support/wait";
+import { deliver, get, json, settle } from "../support/worker";
 
 const ADMIN = "sk_test_ops_admin";
 const withAdmin = { ...env, ADMIN_API_KEYS: ADMIN };
@@ -108,6 +110,70 @@ describe("operations", () => {
       withAdmin,
     );
     expect(asReader.status).toBe(403);
+  });
+
+  it("counts each webhook's outcome over 24 h, and charts a directory's changes, KV writes and lag", async () => {
+    const D = "directory_01INTAKE";
+    const status = async () =>
+      json<Status>(await app.request("/admin/status", { headers: { Authorization: `Bearer ${ADMIN}` } }, withAdmin));
+    const before = await status();
+    const u = event("dsync.user.created", user("directory_user_in1", D, { updated_at: iso(T0 + 5000) }));
+    expect((await deliver(event("dsync.activated", directory(D, { name: "Intake Co" })))).status).toBe(200);
+    expect((await deliver(u)).status).toBe(200);
+    expect((await deliver(u)).status).toBe(200); // the same event again: a duplicate
+    const older = event("dsync.user.updated", user("directory_user_in1", D, { updated_at: iso(T0) }));
+    expect((await deliver(older)).status).toBe(200); // older than what is held: stale
+    expect((await deliver(u, { secret: "whsec_not_the_secret" })).status).toBe(401);
+    expect((await deliver("{not json")).status).toBe(400);
+    expect((await deliver(event("user.created", { id: "user_1" }))).status).toBe(200); // not a dsync event
+
+    // Before the writer flushed: a change waits for KV, and says since when.
+    const waiting = (await status()).directories.find((d) => d.directoryId === D);
+    expect(waiting?.pendingKvWrites).toBeGreaterThan(0);
+    expect(waiting?.oldestPendingWriteAgeMs).toEqual(expect.any(Number));
+    await settle(D);
+
+    // Refusals reach the registry after the answer (counted per isolate, handed over in the background).
+    const after = await waitFor(async () => {
+      const s = await status();
+      const refused = (code: string) => (s.webhooks.refused[code] ?? 0) - (before.webhooks.refused[code] ?? 0);
+      return refused("invalid_signature") === 1 && refused("invalid_json") === 1 ? s : undefined;
+    }, "the refused webhooks counted");
+    expect(after.webhooks.windowHours).toBe(24);
+    expect(after.webhooks.applied - before.webhooks.applied).toBe(2);
+    expect(after.webhooks.duplicate - before.webhooks.duplicate).toBe(1);
+    expect(after.webhooks.stale - before.webhooks.stale).toBe(1);
+    expect((after.webhooks.notApplied.ignored ?? 0) - (before.webhooks.notApplied.ignored ?? 0)).toBe(1);
+    const mine = after.directories.find((d) => d.directoryId === D);
+    expect(mine).toMatchObject({
+      directory: { name: "Intake Co", organizationId: "org_01TEST", state: "linked", deleted: false },
+      pendingKvWrites: 0,
+      oldestPendingWriteAgeMs: null,
+      last24h: { changes: 2, webhooks: { applied: 2, stale: 1, duplicate: 1 } },
+    });
+    expect(mine?.last24h.kvWrites).toBeGreaterThan(0);
+
+    const res = await app.request(
+      `/admin/directories/${D}/activity`,
+      { headers: { Authorization: `Bearer ${ADMIN}` } },
+      withAdmin,
+    );
+    expect(res.status).toBe(200);
+    const chart = await json<DirectoryActivity>(res);
+    expect(chart.bucketSeconds).toBe(300);
+    expect(Date.parse(chart.to) - Date.parse(chart.from)).toBe(24 * 3600_000);
+    const sum = (f: (b: DirectoryActivity["buckets"][number]) => number) => chart.buckets.reduce((n, b) => n + f(b), 0);
+    expect(sum((b) => b.changes)).toBe(2);
+    expect(sum((b) => b.webhooks.duplicate)).toBe(1);
+    expect(sum((b) => b.kvWrites)).toBe(mine?.last24h.kvWrites);
+    for (const b of chart.buckets) expect(Date.parse(b.at)).toBeGreaterThanOrEqual(Date.parse(chart.from));
+
+    const unknown = await app.request(
+      "/admin/directories/directory_01NOPE/activity",
+      { headers: { Authorization: `Bearer ${ADMIN}` } },
+      withAdmin,
+    );
+    expect(unknown.status).toBe(404);
   });
 
   it("logs one JSON line per request with its request id, and never a secret or a body", async () => {
