@@ -21,6 +21,7 @@ import {
   DirectoryActivity,
   Health,
   ReconcileReport,
+  RecordsQuery,
   Status,
   SyncReport,
   SyncStatus,
@@ -50,6 +51,11 @@ const SCHEMAS = {
   BrakeRequest,
   Status,
   DirectoryActivity,
+  RecordList: v.object({
+    object: v.literal("list"),
+    data: v.array(v.union([DirectoryUserWithGroups, DirectoryGroup])),
+    list_metadata: v.object({ after: v.nullable(v.string()) }),
+  }),
   Health,
   ReconcileReport,
   CatchUpReport,
@@ -251,6 +257,12 @@ export function openApiDocument(): object {
       },
       "/admin/directories/{id}/activity": {
         get: adminOp("A directory's last 24 hours in 5-minute buckets", "DirectoryActivity", "200", [idParam]),
+      },
+      "/admin/directories/{id}/records": {
+        get: adminOp("What the directory's writer holds, in list order", "RecordList", "200", [
+          idParam,
+          ...queryParams(RecordsQuery),
+        ]),
       },
       "/admin/directories/{id}/brake": {
         post: {

@@ -15,7 +15,7 @@ import { UpstreamError, WorkOSClient } from "../upstream/client";
 import { accountPace, CRAWL_MAX_WAIT_MS, READ_MAX_WAIT_MS } from "../upstream/gate";
 import { ACTIVITY_BUCKET_MS, ACTIVITY_WINDOW_MS, Activity } from "./activity";
 import { applyEvent } from "./apply";
-import type { DirtyKey } from "./model";
+import { type DirtyKey, idOfSortKey } from "./model";
 import { eventDirectoryJson, kvKeyOf, materialize, servedJson, servedText } from "./projection";
 import { pulled, userOf } from "./pulled";
 import { SqliteStore } from "./sqlite-store";
@@ -255,6 +255,24 @@ export class DirectoryObject extends DurableObject<Env> {
       out[id] = write?.kind === "put" ? servedText(write.value) : null;
     }
     return out;
+  }
+
+  /**
+   * A page of the live users or groups this writer holds, as served, in list order (oldest
+   * first): for an operator to see what the cache holds, from its source of truth. `after`: the
+   * previous page's last sort key.
+   */
+  async records(
+    type: "users" | "groups",
+    after: string | null,
+    limit: number,
+  ): Promise<{ data: string[]; after: string | null }> {
+    const keys =
+      type === "users" ? this.store.userSortKeys(after, limit + 1) : this.store.groupSortKeys(after, limit + 1);
+    const page = keys.slice(0, limit);
+    const served = await this.served(type === "users" ? "user" : "group", page.map(idOfSortKey));
+    const data = Object.values(served).filter((json): json is string => json !== null);
+    return { data, after: keys.length > limit ? (page.at(-1) ?? null) : null };
   }
 
   /**

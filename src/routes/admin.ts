@@ -1,11 +1,12 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../app-env";
 import { requireAdminKey } from "../http/auth";
 import { ApiError, invalidParameters } from "../http/errors";
+import { validQuery } from "../http/query";
 import { NotFound } from "../read/errors";
 import { INTAKE_WINDOW_HOURS } from "../registry/intake";
-import { BrakeRequest, type DirectoryActivity, type DirectoryStatus, type Status } from "../schemas/ops";
+import { BrakeRequest, type DirectoryActivity, type DirectoryStatus, RecordsQuery, type Status } from "../schemas/ops";
 import { keys } from "./keys";
 import { subscriptions } from "./subscriptions";
 
@@ -20,6 +21,13 @@ const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
     throw new ApiError(503, "pull_disabled", "Pulling from WorkOS is off: set WORKOS_API_KEY to enable sync.");
   }
 };
+
+/** The `:id` of the path, if the registry lists that directory (else WorkOS's 404). */
+async function knownDirectory(c: Context<AppEnv>): Promise<string> {
+  const id = c.req.param("id") ?? "";
+  if (!(await c.env.REGISTRY.getByName("registry").overview()).ids.includes(id)) throw new NotFound("Directory", id);
+  return id;
+}
 
 /** Per directory: counts, last event applied and when, last sync and its result, pending KV writes. */
 admin.get("/status", async (c) => {
@@ -49,9 +57,7 @@ admin.get("/status", async (c) => {
 
 /** A directory's last 24 hours in 5-minute buckets: changes applied, webhooks, KV writes, projection lag. */
 admin.get("/directories/:id/activity", async (c) => {
-  const id = c.req.param("id");
-  const known = (await c.env.REGISTRY.getByName("registry").overview()).ids.includes(id);
-  if (!known) throw new NotFound("Directory", id);
+  const id = await knownDirectory(c);
   return c.json((await c.env.DIRECTORY.getByName(id).activitySeries()) as DirectoryActivity);
 });
 
@@ -72,6 +78,23 @@ admin.post("/directories/:id/sync", async (c) => {
   // A directory WorkOS does not know gets no crawl (and no object holding one).
   if (!status) throw new NotFound("Directory", id);
   return c.json(status, 202);
+});
+
+/**
+ * What a directory's writer holds, a page at a time, as served (the console's browser): its
+ * source of truth, whatever KV shows yet. `list_metadata.after` continues it.
+ */
+admin.get("/directories/:id/records", validQuery(RecordsQuery), async (c) => {
+  const id = await knownDirectory(c);
+  const { type, limit, after } = c.req.valid("query");
+  const page = await c.env.DIRECTORY.getByName(id).records(type, after ?? null, limit);
+  return c.body(
+    `{"object":"list","data":[${page.data.join(",")}],"list_metadata":${JSON.stringify({ after: page.after })}}`,
+    200,
+    {
+      "Content-Type": "application/json",
+    },
+  );
 });
 
 /** Settles a reconcile sweep the deletion brake holds: `apply` runs it now, `discard` removes nothing. */

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { FeedHead } from "./feed";
 import { RefusalReason } from "./keys";
+import { Pagination } from "./list";
 import { Subscription } from "./subscriptions";
 
 /** What an admin may do with a braked sweep: run it as it stands now, or complete removing nothing. */
@@ -134,6 +135,15 @@ export const DirectoryActivity = v.object({
   buckets: v.array(ActivityBucket),
 });
 export type DirectoryActivity = v.InferOutput<typeof DirectoryActivity>;
+
+/** Query of GET /admin/directories/{id}/records: what the writer holds, in list order (oldest first). */
+export const RecordsQuery = v.object({
+  type: v.picklist(["users", "groups"], "must be users or groups"),
+  limit: Pagination.entries.limit,
+  /** The `list_metadata.after` of the previous page (opaque). */
+  after: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(300))),
+});
+export type RecordsQuery = v.InferOutput<typeof RecordsQuery>;
 
 /** One directory in GET /admin/status. */
 export const DirectoryStatus = v.object({

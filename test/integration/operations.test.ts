@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config";
 const loadConfigFor = (e: typeof env) => loadConfig({ ...e });
 
 import type { DirectoryActivity, Status } from "../../src/schemas/ops";
-import { directory, event, iso, T0, user } from "../support/events";
+import { directory, event, group, iso, membership, T0, user } from "../support/events";
 import { READ_KEY, TEST_SETTINGS, WEBHOOK_SECRET } from "../support/settings";
 import { waitFor } from "../support/wait";
 import { deliver, get, json, settle } from "../support/worker";
@@ -174,6 +174,42 @@ describe("operations", () => {
       withAdmin,
     );
     expect(unknown.status).toBe(404);
+  });
+
+  it("pages through what a directory's writer holds, as served, for the console's browser", async () => {
+    const D = "directory_01RECORDS";
+    await deliver(event("dsync.activated", directory(D)));
+    const hostile = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=1">';
+    const g = group("directory_group_rec", D, { name: hostile });
+    await deliver(event("dsync.group.created", g));
+    const users = [0, 1, 2].map((i) => user(`directory_user_rec${i}`, D, { created_at: iso(T0 + i * 1000) }));
+    for (const u of users) await deliver(event("dsync.user.created", u));
+    await deliver(membership("dsync.group.user_added", users[0] as ReturnType<typeof user>, g));
+    const page = async (query: string) => {
+      const res = await app.request(
+        `/admin/directories/${D}/records?${query}`,
+        { headers: { Authorization: `Bearer ${ADMIN}` } },
+        withAdmin,
+      );
+      return {
+        status: res.status,
+        body: (await res.json()) as {
+          data: { id: string; name?: string; groups?: { name: string }[] }[];
+          list_metadata: { after: string | null };
+        },
+      };
+    };
+    await settle(D); // the registry lists the directory once its writer reported it
+    const groups = await page("type=groups");
+    expect(groups.body.data.map((r) => r.name)).toEqual([hostile]);
+    const first = await page("type=users&limit=2");
+    expect(first.body.data.map((r) => r.id)).toEqual(["directory_user_rec0", "directory_user_rec1"]);
+    expect(first.body.data[0]?.groups?.map((x) => x.name)).toEqual([hostile]);
+    const rest = await page(`type=users&limit=2&after=${encodeURIComponent(first.body.list_metadata.after ?? "")}`);
+    expect(rest.body.data.map((r) => r.id)).toEqual(["directory_user_rec2"]);
+    expect(rest.body.list_metadata.after).toBeNull();
+    expect((await page("type=roles")).status).toBe(422);
+    expect((await page("type=users&limit=101")).status).toBe(422);
   });
 
   it("logs one JSON line per request with its request id, and never a secret or a body", async () => {
