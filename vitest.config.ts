@@ -68,6 +68,16 @@ export default defineConfig({
         },
       },
       {
+        // The operator console in Debian's Chromium, against the worker under `npm run dev`.
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
         // End-to-end: the built worker on localhost, driven over HTTP by the official SDK.
         test: {
           name: "e2e",

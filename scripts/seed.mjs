@@ -3,107 +3,16 @@
 // signed dsync.* webhooks. Then prints curl commands to try.
 //   npm run seed                      -> http://localhost:8787
 //   SEED_URL=http://127.0.0.1:9000 npm run seed
-import { existsSync, readFileSync } from "node:fs";
+//   SEED_ENV_FILE=.dev.vars.example npm run seed   (settings from that file, not .dev.vars)
+import { existsSync } from "node:fs";
+import { DEMO_DIRECTORY as DIR, events, groups, people, readSettings } from "./demo-data.mjs";
 
 const base = process.env.SEED_URL ?? "http://localhost:8787";
-const settings = readSettings(existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example");
+const settings = readSettings(
+  process.env.SEED_ENV_FILE ?? (existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example"),
+);
 const secret = first(settings.WORKOS_WEBHOOK_SECRET, "WORKOS_WEBHOOK_SECRET");
 const apiKey = first(settings.API_KEYS, "API_KEYS");
-
-const DIR = "directory_01DEMOACME";
-const ORG = "org_01DEMOACME";
-const t0 = Date.parse("2026-03-02T09:00:00.000Z");
-const iso = (ms) => new Date(ms).toISOString();
-let n = 0;
-const evt = (event, data, at) => ({
-  id: `event_01DEMO${String(++n).padStart(6, "0")}`,
-  event,
-  data,
-  created_at: iso(at),
-});
-
-const people = [
-  "Ada Lovelace",
-  "Grace Hopper",
-  "Alan Turing",
-  "Katherine Johnson",
-  "Edsger Dijkstra",
-  "Barbara Liskov",
-  "Donald Knuth",
-  "Margaret Hamilton",
-  "Ken Thompson",
-  "Frances Allen",
-  "Dennis Ritchie",
-  "Radia Perlman",
-  "John McCarthy",
-  "Shafi Goldwasser",
-  "Leslie Lamport",
-  "Hedy Lamarr",
-  "Tim Berners-Lee",
-  "Annie Easley",
-  "Linus Torvalds",
-  "Anita Borg",
-  "Guido van Rossum",
-  "Adele Goldberg",
-  "Bjarne Stroustrup",
-  "Sophie Wilson",
-];
-const teams = ["Engineering", "Sales", "Admins"];
-
-const events = [
-  evt(
-    "dsync.activated",
-    {
-      object: "directory",
-      id: DIR,
-      organization_id: ORG,
-      type: "okta scim v2.0",
-      state: "active",
-      name: "Acme Corp (demo)",
-      external_key: "demo-acme",
-      domains: [{ object: "organization_domain", id: "org_domain_01DEMO", domain: "acme.test" }],
-      created_at: iso(t0),
-      updated_at: iso(t0),
-    },
-    t0,
-  ),
-];
-const groups = teams.map((name, i) => ({
-  object: "directory_group",
-  id: `directory_group_01DEMO${i}`,
-  idp_id: `grp-${i}`,
-  directory_id: DIR,
-  organization_id: ORG,
-  name,
-  raw_attributes: {},
-  created_at: iso(t0 + i * 1000),
-  updated_at: iso(t0 + i * 1000),
-}));
-for (const g of groups) events.push(evt("dsync.group.created", g, t0 + 10_000));
-people.forEach((full, i) => {
-  const [first_name, ...rest] = full.split(" ");
-  const email = `${full.toLowerCase().replace(/[^a-z]+/g, ".")}@acme.test`;
-  const at = t0 + 60_000 + i * 60_000;
-  const user = {
-    object: "directory_user",
-    id: `directory_user_01DEMO${String(i).padStart(3, "0")}`,
-    directory_id: DIR,
-    organization_id: ORG,
-    idp_id: `00u${1000 + i}`,
-    email,
-    first_name,
-    last_name: rest.join(" "),
-    emails: [{ primary: true, type: "work", value: email }],
-    state: i % 8 === 7 ? "inactive" : "active",
-    raw_attributes: {},
-    custom_attributes: { department: teams[i % 2] },
-    created_at: iso(at),
-    updated_at: iso(at),
-  };
-  events.push(evt("dsync.user.created", user, at));
-  events.push(evt("dsync.group.user_added", { directory_id: DIR, user, group: groups[i % 2] }, at + 1));
-  if (i % 5 === 0) events.push(evt("dsync.group.user_added", { directory_id: DIR, user, group: groups[2] }, at + 2));
-});
 
 for (const e of events) await post(e);
 console.log(`Delivered ${events.length} signed webhooks to ${base}/webhooks/workos.`);
@@ -121,7 +30,11 @@ for (let tries = 0; ; tries++) {
   const users = dir?.metadata ? dir.metadata.users.active + dir.metadata.users.inactive : 0;
   const last = admins?.data?.find((u) => u.id === "directory_user_01DEMO020");
   if (users === people.length && admins?.data.length === expectAdmins && last?.groups.length === 2) break;
-  if (tries > 150) throw new Error(`the cache did not show the whole demo directory after 15 s`);
+  if (tries > 150)
+    throw new Error(
+      `the cache did not show the whole demo directory after 15 s: ${users}/${people.length} users, ` +
+        `${admins?.data?.length ?? "no list of"} admins (${expectAdmins}), user 020 in ${last?.groups.length ?? "no"} groups (2)`,
+    );
   await new Promise((r) => setTimeout(r, 100));
 }
 const auth = `-H "Authorization: Bearer ${apiKey}"`;
@@ -132,7 +45,9 @@ Try:
   curl ${auth} "${base}/directory_users?directory=${DIR}&limit=5"
   curl ${auth} "${base}/directory_users?group=${groups[2].id}"
   curl ${auth} "${base}/directory_groups?user=directory_user_01DEMO000"
-  curl ${auth} ${base}/directory_users/directory_user_01DEMO000`);
+  curl ${auth} ${base}/directory_users/directory_user_01DEMO000
+
+Operator console: ${base}/admin/console (sign in with an admin key from ADMIN_API_KEYS).`);
 
 async function post(e) {
   const body = JSON.stringify(e);
@@ -156,15 +71,6 @@ async function hmac(message) {
   ]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
   return Buffer.from(mac).toString("hex");
-}
-
-function readSettings(file) {
-  const out = {};
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const m = /^\s*([A-Z_][A-Z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m) out[m[1]] = m[2].replace(/^["']|["']$/g, "");
-  }
-  return out;
 }
 
 function first(list, name) {

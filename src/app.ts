@@ -10,6 +10,7 @@ import { openApiDocument } from "./openapi";
 import { KvReader } from "./read/kv-reader";
 import { memoryTier } from "./read/memory-tier";
 import { admin } from "./routes/admin";
+import { consolePage } from "./routes/console";
 import { directories } from "./routes/directories";
 import { directoryGroups } from "./routes/directory-groups";
 import { directoryUsers } from "./routes/directory-users";
@@ -59,6 +60,8 @@ app.get("/health", (c) =>
   c.json({ status: loadConfig(c.env).ok ? "ok" : "misconfigured" }, loadConfig(c.env).ok ? 200 : 503),
 );
 app.get("/openapi.json", (c) => c.json(openApiDocument()));
+// The operator console's page and scripts: no data in them, so no key and no settings needed.
+app.route("/admin/console", consolePage);
 
 app.use(async (c, next) => {
   const loaded = loadConfig(c.env);

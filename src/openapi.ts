@@ -294,6 +294,19 @@ export function openApiDocument(): object {
         },
       },
       "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+      "/admin/console": {
+        get: {
+          summary: "The operator console's page (no auth: it holds no data; it signs in with an admin key)",
+          responses: { "200": { description: "HTML", content: { "text/html": {} } } },
+        },
+      },
+      "/admin/console/{file}": {
+        get: {
+          summary: "The operator console's scripts and stylesheet",
+          parameters: [pathParam("file")],
+          responses: { "200": { description: "JavaScript, CSS or SVG" }, ...errors(404) },
+        },
+      },
     },
   };
   return cached;

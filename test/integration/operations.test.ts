@@ -67,7 +67,7 @@ describe("operations", () => {
       ...new Set(
         app.routes
           .filter((r) => r.method !== "ALL")
-          .map((r) => `${r.method} ${r.path.replace(/\/$/, "").replace(/:(\w+)/g, "{$1}") || "/"}`),
+          .map((r) => `${r.method} ${r.path.replace(/\/$/, "").replace(/:(\w+)(\{[^}]*\})?/g, "{$1}") || "/"}`),
       ),
     ].sort();
     expect(documented).toEqual(routed);

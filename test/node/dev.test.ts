@@ -1,13 +1,8 @@
 /** `npm run dev`: its defaults yield to the caller's flags, and the cache really starts. */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEV_PORT, wranglerDevArgs } from "../../scripts/dev-args.mjs";
+import { type DevServer, startDev } from "../support/dev-server";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const count = (args: string[], flag: string) => args.filter((a) => a === flag || a.startsWith(`${flag}=`)).length;
 
 describe("the dev script's wrangler arguments", () => {
@@ -34,49 +29,14 @@ describe("the dev script's wrangler arguments", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-let dev: ChildProcess | undefined;
-afterAll(() => {
-  // The whole process group: npm, the script, wrangler and workerd.
-  if (dev?.pid) process.kill(-dev.pid, "SIGTERM");
-});
+let dev: DevServer | undefined;
+afterAll(() => dev?.stop());
 
 describe("npm run dev -- --port <port>", () => {
   it("serves the cache on the caller's port with the committed dev settings", async () => {
-    const port = await freePort();
-    const state = mkdtempSync(join(tmpdir(), "dsync-dev-state-"));
-    let output = "";
-    dev = spawn("npm", ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state], {
-      cwd: ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, BROWSER: "none", CI: "1" },
-    });
-    dev.stdout?.on("data", (d) => {
-      output += String(d);
-    });
-    dev.stderr?.on("data", (d) => {
-      output += String(d);
-    });
-    const exited = new Promise<never>((_, reject) =>
-      dev?.on("exit", (code) => reject(new Error(`npm run dev exited (${code}):\n${output}`))),
-    );
-    const up = (async () => {
-      for (;;) {
-        const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
-        if (res?.ok) return res.json();
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    })();
-    expect(await Promise.race([up, exited])).toEqual({ status: "ok" });
-    const list = await fetch(`http://127.0.0.1:${port}/directories`, {
+    dev = await startDev();
+    expect(await (await fetch(`${dev.url}/health`)).json()).toEqual({ status: "ok" });
+    const list = await fetch(`${dev.url}/directories`, {
       headers: { Authorization: "Bearer sk_dev_cache_reader" },
     });
     expect(list.status).toBe(200);
