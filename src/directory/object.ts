@@ -63,6 +63,8 @@ export class DirectoryObject extends DurableObject<Env> {
   private readonly recorder: ChangeRecorder;
   private readonly crawler: Crawler;
   private readonly activity: Activity;
+  /** Records the event being applied changed (an event that changed nothing counts no change). */
+  private changedRecords = 0;
   /** While WorkOS says it does not know this object's directory (see lookUp). */
   private unknownUntil = 0;
   private lookupFailure: { error: unknown; until: number } | null = null;
@@ -78,7 +80,10 @@ export class DirectoryObject extends DurableObject<Env> {
       // A list index keeps the entries a change touched, so only the chunks around them are re-cut.
       (mark, touched) =>
         mark.startsWith("idx:") ? this.outbox.markList(mark, touched ?? null) : this.outbox.mark(mark),
-      (change) => this.recorder.note(change),
+      (change) => {
+        this.changedRecords += 1;
+        this.recorder.note(change);
+      },
     );
     this.recorder = new ChangeRecorder(
       ctx.storage.sql,
@@ -141,9 +146,10 @@ export class DirectoryObject extends DurableObject<Env> {
    */
   private applyChange(event: DsyncEvent): "applied" | "stale" {
     this.recorder.begin();
+    this.changedRecords = 0;
     const outcome = applyEvent(this.store, event);
     this.recorder.commit(event);
-    if (outcome === "applied") this.activity.add(Date.now(), "changes");
+    if (this.changedRecords > 0) this.activity.add(Date.now(), "changes");
     return outcome;
   }
 

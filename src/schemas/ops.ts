@@ -113,7 +113,7 @@ export type OutboxFailures = v.InferOutput<typeof OutboxFailures>;
 
 /** What a directory's writer did over a span (a chart bucket, or the last 24 hours). */
 export const ActivityTotals = v.object({
-  /** Changes applied, from any source (webhooks, Events API, crawl, read-through). */
+  /** Events that changed what the cache holds, from any source (webhooks, Events API, crawl, read-through). */
   changes: v.number(),
   /** Webhooks delivered to this directory, by outcome. */
   webhooks: v.object({ applied: v.number(), stale: v.number(), duplicate: v.number() }),

@@ -249,6 +249,55 @@ describe("operator console", () => {
     await page.context().close();
   });
 
+  it("creates a subscription with its secret shown once, then pauses, resumes, rotates and deletes it", async () => {
+    const { page } = await openConsole();
+    await signIn(page);
+    const url = `${subscriberUrl}/console`;
+    await page.getByText("New subscription").click();
+    await page.getByLabel("URL (https)").fill(url);
+    await page.getByLabel(/^Event types/).fill("dsync.user.created, dsync.user.updated");
+    await page.getByRole("button", { name: "Create subscription" }).click();
+    await page.locator("#secret-value").waitFor();
+    const secret = (await page.locator("#secret-value").textContent()) ?? "";
+    expect(secret).toMatch(/^whsec_/);
+    await page.getByRole("button", { name: "Done, hide it" }).click();
+    const row = page.getByRole("row").filter({ hasText: url });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("dsync.user.created, dsync.user.updated");
+    expect(await page.content()).not.toContain(secret);
+
+    expect(await confirmed(page, row.getByRole("button", { name: "Pause" }))).toBe("Subscription paused: done.");
+    await row.getByText("paused", { exact: true }).waitFor();
+    expect(await confirmed(page, row.getByRole("button", { name: "Resume" }))).toBe("Subscription resumed: done.");
+    await row.getByText("active", { exact: true }).waitFor();
+    expect(await confirmed(page, row.getByRole("button", { name: "Rotate secret" }))).toBe("Secret rotated: done.");
+    const rotated = (await page.locator("#secret-value").textContent()) ?? "";
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(secret);
+    await page.getByRole("button", { name: "Done, hide it" }).click();
+    expect(await page.content()).not.toContain(rotated);
+
+    // Cancelling the dialog does nothing; confirming deletes.
+    await row.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    await page.locator("#outcome", { hasText: "cancelled" }).waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await confirmed(page, row.getByRole("button", { name: "Delete" }))).toBe("Subscription deleted: done.");
+    await row.waitFor({ state: "detached" });
+    const listed = (await admin("/subscriptions")) as { data: { url: string }[] };
+    expect(listed.data.map((x) => x.url)).not.toContain(url);
+    await page.context().close();
+  });
+
+  it("reconciles every directory with WorkOS on demand", async () => {
+    const { page } = await openConsole();
+    await signIn(page);
+    const said = await confirmed(page, page.getByRole("button", { name: "Reconcile all directories" }));
+    expect(said).toBe("Reconcile: 2 directories listed at WorkOS, 0 removed.");
+    expect(Date.parse(String((await admin("/status")).lastReconcileAt))).toBeGreaterThan(Date.now() - 60_000);
+    await page.context().close();
+  });
+
   it("renders hostile group and user names as text: no markup, no script", async () => {
     const { page } = await openConsole();
     await signIn(page);

@@ -121,6 +121,9 @@ describe("operations", () => {
     expect((await deliver(event("dsync.activated", directory(D, { name: "Intake Co" })))).status).toBe(200);
     expect((await deliver(u)).status).toBe(200);
     expect((await deliver(u)).status).toBe(200); // the same event again: a duplicate
+    // The same state under a new event id: applied, but it changes nothing.
+    const again = await deliver(event("dsync.user.updated", u.data));
+    expect(await again.json()).toMatchObject({ status: "applied" });
     const older = event("dsync.user.updated", user("directory_user_in1", D, { updated_at: iso(T0) }));
     expect((await deliver(older)).status).toBe(200); // older than what is held: stale
     expect((await deliver(u, { secret: "whsec_not_the_secret" })).status).toBe(401);
@@ -140,7 +143,7 @@ describe("operations", () => {
       return refused("invalid_signature") === 1 && refused("invalid_json") === 1 ? s : undefined;
     }, "the refused webhooks counted");
     expect(after.webhooks.windowHours).toBe(24);
-    expect(after.webhooks.applied - before.webhooks.applied).toBe(2);
+    expect(after.webhooks.applied - before.webhooks.applied).toBe(3);
     expect(after.webhooks.duplicate - before.webhooks.duplicate).toBe(1);
     expect(after.webhooks.stale - before.webhooks.stale).toBe(1);
     expect((after.webhooks.notApplied.ignored ?? 0) - (before.webhooks.notApplied.ignored ?? 0)).toBe(1);
@@ -149,7 +152,7 @@ describe("operations", () => {
       directory: { name: "Intake Co", organizationId: "org_01TEST", state: "linked", deleted: false },
       pendingKvWrites: 0,
       oldestPendingWriteAgeMs: null,
-      last24h: { changes: 2, webhooks: { applied: 2, stale: 1, duplicate: 1 } },
+      last24h: { changes: 2, webhooks: { applied: 3, stale: 1, duplicate: 1 } },
     });
     expect(mine?.last24h.kvWrites).toBeGreaterThan(0);
 

@@ -8,6 +8,10 @@ import { byId, fill, h } from "./dom.js";
 import { directoryCard, feedHead, keyTable, overview, records, subscriptionTable } from "./views.js";
 
 const REFRESH_MS = 5000;
+/** Charts change by the 5-minute bucket: each directory's is fetched again after this long. */
+const CHART_REFRESH_MS = 60_000;
+/** @type {Map<string, { at: number, data: any }>} */
+const charts = new Map();
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let timer;
 let loading = false;
@@ -125,6 +129,22 @@ const actions = {
   },
 };
 
+/**
+ * A directory's 24 h activity, fetched at most once a CHART_REFRESH_MS (undefined if it fails).
+ * @param {string} id
+ */
+async function chartOf(id) {
+  const kept = charts.get(id);
+  if (kept && Date.now() - kept.at < CHART_REFRESH_MS) return kept.data;
+  try {
+    const data = await call(`/directories/${encodeURIComponent(id)}/activity`);
+    charts.set(id, { at: Date.now(), data });
+    return data;
+  } catch {
+    return kept?.data;
+  }
+}
+
 /** Loads everything and renders it; keeps keyboard focus on the same control across a refresh. */
 async function refresh() {
   if (loading || !session.key()) return;
@@ -132,11 +152,7 @@ async function refresh() {
   clearTimeout(timer);
   try {
     const [status, keys] = await Promise.all([call("/status"), call("/keys")]);
-    const activity = await Promise.all(
-      status.directories.map((/** @type {any} */ d) =>
-        call(`/directories/${encodeURIComponent(d.directoryId)}/activity`).catch(() => undefined),
-      ),
-    );
+    const activity = await Promise.all(status.directories.map((/** @type {any} */ d) => chartOf(d.directoryId)));
     const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.key : undefined;
     actions.pullEnabled = status.pullEnabled;
     fill(byId("overview"), ...overview(status));
@@ -169,7 +185,8 @@ async function refresh() {
   } finally {
     loading = false;
   }
-  timer = setTimeout(refresh, REFRESH_MS);
+  // A tab in the background polls nothing; it refreshes when shown again.
+  if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);
 }
 
 function showConsole() {
@@ -183,6 +200,7 @@ function signOut(why) {
   session.forget();
   clearTimeout(timer);
   openPanels.clear();
+  charts.clear();
   hideSecret();
   for (const id of ["overview", "directories", "feed", "subscriptions", "keys"]) fill(byId(id));
   byId("console").hidden = true;
@@ -299,6 +317,9 @@ function start() {
   byId("subscription-form").addEventListener("submit", (e) => createSubscription(/** @type {SubmitEvent} */ (e)));
   byId("secret-copy").addEventListener("click", () => void copySecret());
   byId("secret-done").addEventListener("click", hideSecret);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) void refresh();
+  });
   if (session.key()) {
     showConsole();
     void refresh();
