@@ -14,6 +14,7 @@ import { deliver, get, json, settle } from "../support/worker";
 
 const ADMIN = "sk_test_ops_admin";
 const withAdmin = { ...env, ADMIN_API_KEYS: ADMIN };
+const asAdmin = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${ADMIN}` } }, withAdmin);
 
 describe("operations", () => {
   it("at LOG_LEVEL info, logs failed requests but not successful reads", async () => {
@@ -84,7 +85,7 @@ describe("operations", () => {
     const u = event("dsync.user.created", user("directory_user_st1", D));
     await deliver(u);
     await settle(D);
-    const res = await app.request("/admin/status", { headers: { Authorization: `Bearer ${ADMIN}` } }, withAdmin);
+    const res = await asAdmin("/admin/status");
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       pullEnabled: boolean;
@@ -114,8 +115,7 @@ describe("operations", () => {
 
   it("counts each webhook's outcome over 24 h, and charts a directory's changes, KV writes and lag", async () => {
     const D = "directory_01INTAKE";
-    const status = async () =>
-      json<Status>(await app.request("/admin/status", { headers: { Authorization: `Bearer ${ADMIN}` } }, withAdmin));
+    const status = async () => json<Status>(await asAdmin("/admin/status"));
     const before = await status();
     const u = event("dsync.user.created", user("directory_user_in1", D, { updated_at: iso(T0 + 5000) }));
     expect((await deliver(event("dsync.activated", directory(D, { name: "Intake Co" })))).status).toBe(200);
@@ -156,11 +156,7 @@ describe("operations", () => {
     });
     expect(mine?.last24h.kvWrites).toBeGreaterThan(0);
 
-    const res = await app.request(
-      `/admin/directories/${D}/activity`,
-      { headers: { Authorization: `Bearer ${ADMIN}` } },
-      withAdmin,
-    );
+    const res = await asAdmin(`/admin/directories/${D}/activity`);
     expect(res.status).toBe(200);
     const chart = await json<DirectoryActivity>(res);
     expect(chart.bucketSeconds).toBe(300);
@@ -171,11 +167,7 @@ describe("operations", () => {
     expect(sum((b) => b.kvWrites)).toBe(mine?.last24h.kvWrites);
     for (const b of chart.buckets) expect(Date.parse(b.at)).toBeGreaterThanOrEqual(Date.parse(chart.from));
 
-    const unknown = await app.request(
-      "/admin/directories/directory_01NOPE/activity",
-      { headers: { Authorization: `Bearer ${ADMIN}` } },
-      withAdmin,
-    );
+    const unknown = await asAdmin("/admin/directories/directory_01NOPE/activity");
     expect(unknown.status).toBe(404);
   });
 
@@ -189,11 +181,7 @@ describe("operations", () => {
     for (const u of users) await deliver(event("dsync.user.created", u));
     await deliver(membership("dsync.group.user_added", users[0] as ReturnType<typeof user>, g));
     const page = async (query: string) => {
-      const res = await app.request(
-        `/admin/directories/${D}/records?${query}`,
-        { headers: { Authorization: `Bearer ${ADMIN}` } },
-        withAdmin,
-      );
+      const res = await asAdmin(`/admin/directories/${D}/records?${query}`);
       return {
         status: res.status,
         body: (await res.json()) as {

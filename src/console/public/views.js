@@ -8,6 +8,29 @@ import { ago, badge, count, duration, facts, h, table } from "./dom.js";
  * @typedef {{ act: Act, confirmAct: (question: string, label: string, run: () => Promise<unknown>) => void }} Actions
  */
 
+/**
+ * A button that asks first (the console's dialog), then acts and announces the outcome.
+ * @param {Actions} actions
+ * @param {{ label: string, key: string, danger?: boolean, disabled?: boolean, title?: string | null }} b
+ * @param {string} question
+ * @param {string} done what the outcome is called
+ * @param {() => Promise<unknown>} run
+ */
+function confirmButton(actions, b, question, done, run) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: b.danger ? "danger" : null,
+      "data-key": b.key,
+      disabled: b.disabled ?? false,
+      title: b.title ?? null,
+      onclick: () => actions.confirmAct(question, done, run),
+    },
+    b.label,
+  );
+}
+
 /** @param {Record<string, number>} counts */
 function byReason(counts) {
   const entries = Object.entries(counts).filter(([, n]) => n > 0);
@@ -100,33 +123,19 @@ export function directoryCard(d, activity, actions) {
         h(
           "div",
           { class: "actions" },
-          h(
-            "button",
-            {
-              type: "button",
-              "data-key": `brake-apply-${id}`,
-              onclick: () =>
-                actions.confirmAct(
-                  `Apply the sweep of ${name}: remove ${b.users} users and ${b.groups} groups?`,
-                  `Sweep of ${name} applied`,
-                  () => actions.brake(id, "apply", b.generation),
-                ),
-            },
-            "Apply the removals",
+          confirmButton(
+            actions,
+            { label: "Apply the removals", key: `brake-apply-${id}` },
+            `Apply the sweep of ${name}: remove ${b.users} users and ${b.groups} groups?`,
+            `Sweep of ${name} applied`,
+            () => actions.brake(id, "apply", b.generation),
           ),
-          h(
-            "button",
-            {
-              type: "button",
-              "data-key": `brake-discard-${id}`,
-              onclick: () =>
-                actions.confirmAct(
-                  `Release the brake on ${name} and remove nothing?`,
-                  `Brake on ${name} released`,
-                  () => actions.brake(id, "discard", b.generation),
-                ),
-            },
-            "Release: remove nothing",
+          confirmButton(
+            actions,
+            { label: "Release: remove nothing", key: `brake-discard-${id}` },
+            `Release the brake on ${name} and remove nothing?`,
+            `Brake on ${name} released`,
+            () => actions.brake(id, "discard", b.generation),
           ),
         ),
       ),
@@ -213,21 +222,17 @@ export function directoryCard(d, activity, actions) {
     h(
       "div",
       { class: "actions" },
-      h(
-        "button",
+      confirmButton(
+        actions,
         {
-          type: "button",
-          "data-key": `resync-${id}`,
+          label: "Resync",
+          key: `resync-${id}`,
           disabled: !actions.pullEnabled,
           title: actions.pullEnabled ? null : "Pulling from WorkOS is off: set WORKOS_API_KEY",
-          onclick: () =>
-            actions.confirmAct(
-              `Resync ${name} from WorkOS now? A new crawl replaces any running one.`,
-              `Resync of ${name}`,
-              () => actions.resync(id),
-            ),
         },
-        "Resync",
+        `Resync ${name} from WorkOS now? A new crawl replaces any running one.`,
+        `Resync of ${name}`,
+        () => actions.resync(id),
       ),
     ),
     details,
@@ -308,56 +313,33 @@ export function subscriptionTable(subs, actions, api) {
         "div",
         { class: "row-actions" },
         s.state === "active"
-          ? h(
-              "button",
-              {
-                type: "button",
-                "data-key": `pause-${s.id}`,
-                onclick: () =>
-                  actions.confirmAct(`Pause deliveries to ${s.url}?`, "Subscription paused", () =>
-                    api.call(`/subscriptions/${encodeURIComponent(s.id)}/pause`, { method: "POST" }),
-                  ),
-              },
-              "Pause",
+          ? confirmButton(
+              actions,
+              { label: "Pause", key: `pause-${s.id}` },
+              `Pause deliveries to ${s.url}?`,
+              "Subscription paused",
+              () => api.call(`/subscriptions/${encodeURIComponent(s.id)}/pause`, { method: "POST" }),
             )
-          : h(
-              "button",
-              {
-                type: "button",
-                "data-key": `resume-${s.id}`,
-                onclick: () =>
-                  actions.confirmAct(`Resume deliveries to ${s.url}?`, "Subscription resumed", () =>
-                    api.call(`/subscriptions/${encodeURIComponent(s.id)}/resume`, { method: "POST" }),
-                  ),
-              },
-              "Resume",
+          : confirmButton(
+              actions,
+              { label: "Resume", key: `resume-${s.id}` },
+              `Resume deliveries to ${s.url}?`,
+              "Subscription resumed",
+              () => api.call(`/subscriptions/${encodeURIComponent(s.id)}/resume`, { method: "POST" }),
             ),
-        h(
-          "button",
-          {
-            type: "button",
-            "data-key": `rotate-${s.id}`,
-            onclick: () =>
-              actions.confirmAct(
-                `Rotate the secret of ${s.url}? The old one stops signing at once.`,
-                "Secret rotated",
-                () => actions.rotate(s.id),
-              ),
-          },
-          "Rotate secret",
+        confirmButton(
+          actions,
+          { label: "Rotate secret", key: `rotate-${s.id}` },
+          `Rotate the secret of ${s.url}? The old one stops signing at once.`,
+          "Secret rotated",
+          () => actions.rotate(s.id),
         ),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "danger",
-            "data-key": `delete-${s.id}`,
-            onclick: () =>
-              actions.confirmAct(`Delete the subscription to ${s.url}?`, "Subscription deleted", () =>
-                api.call(`/subscriptions/${encodeURIComponent(s.id)}`, { method: "DELETE" }),
-              ),
-          },
-          "Delete",
+        confirmButton(
+          actions,
+          { label: "Delete", key: `delete-${s.id}`, danger: true },
+          `Delete the subscription to ${s.url}?`,
+          "Subscription deleted",
+          () => api.call(`/subscriptions/${encodeURIComponent(s.id)}`, { method: "DELETE" }),
         ),
       ),
     ]),
@@ -385,20 +367,12 @@ export function keyTable(keys, actions, api) {
       k.revoked_at ? badge("revoked", "bad") : badge("active", "ok"),
       k.revoked_at
         ? ""
-        : h(
-            "button",
-            {
-              type: "button",
-              class: "danger",
-              "data-key": `revoke-${k.id}`,
-              onclick: () =>
-                actions.confirmAct(
-                  `Revoke the key "${k.name}" (${k.prefix}…)? Requests with it are refused from then on.`,
-                  `Key "${k.name}" revoked`,
-                  () => api.call(`/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" }),
-                ),
-            },
-            "Revoke",
+        : confirmButton(
+            actions,
+            { label: "Revoke", key: `revoke-${k.id}`, danger: true },
+            `Revoke the key "${k.name}" (${k.prefix}…)? Requests with it are refused from then on.`,
+            `Key "${k.name}" revoked`,
+            () => api.call(`/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" }),
           ),
     ]),
   );
