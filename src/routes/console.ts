@@ -16,7 +16,7 @@ const FILES = new Set(["app.js", "api.js", "chart.js", "dom.js", "views.js", "co
  * No inline script or style, no eval, nothing from another origin, no framing; with Trusted
  * Types required, even a stray `innerHTML` of a string would throw rather than render markup.
  */
-export const CONSOLE_CSP = [
+const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
