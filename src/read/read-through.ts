@@ -19,6 +19,38 @@ export function remember(key: string) {
 /** Concurrent misses for one id share one upstream request. */
 const inflight = new Map<string, Promise<unknown>>();
 
+/**
+ * How long a request waits for a WorkOS call another request started before making its own. The
+ * call belongs to the request that made it: if that one is cancelled (its client went away), the
+ * call may never settle for anyone else, as a KV read did (see kv-reader.ts). Long enough for a
+ * read's usual attempts (3 of at most 3 s each).
+ */
+export const SHARED_WAIT_MS = 10_000;
+
+/**
+ * `call` once for concurrent callers of `key`. A caller waits at most `waitMs` for a call already
+ * in flight; then it makes its own, which later callers share instead.
+ */
+export async function shared<T>(key: string, call: () => Promise<T>, waitMs = SHARED_WAIT_MS): Promise<T> {
+  const start = () => {
+    const mine: Promise<T> = call().finally(() => {
+      if (inflight.get(key) === mine) inflight.delete(key);
+    });
+    inflight.set(key, mine);
+    return mine;
+  };
+  const theirs = inflight.get(key) as Promise<T> | undefined;
+  if (!theirs) return start();
+  const gaveUp = Symbol("gave up");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const first = await Promise.race([
+    theirs,
+    new Promise<symbol>((r) => (timer = setTimeout(() => r(gaveUp), waitMs))),
+  ]).finally(() => clearTimeout(timer));
+  if (first !== gaveUp) return first as T;
+  return inflight.get(key) === theirs ? start() : shared(key, call, waitMs);
+}
+
 export type Kind = { what: NotFound["what"]; path: string };
 
 /**
@@ -36,18 +68,13 @@ export async function readThrough<T extends { directory_id?: string; id: string 
   if (!client) throw new NotFound(kind.what, id);
   const key = `${kind.path}:${id}`;
   if (remembered(key)) throw new NotFound(kind.what, id);
-  let pending = inflight.get(key) as Promise<{ record: T; sentAt: number }> | undefined;
-  if (!pending) {
-    const sentAt = Date.now();
-    pending = fetchOne(client)
-      .then((record) => ({ record, sentAt }))
-      .finally(() => inflight.delete(key));
-    inflight.set(key, pending);
-  }
   let record: T;
   let sentAt: number;
   try {
-    ({ record, sentAt } = await pending);
+    ({ record, sentAt } = await shared(key, () => {
+      const at = Date.now();
+      return fetchOne(client).then((r) => ({ record: r, sentAt: at }));
+    }));
   } catch (err) {
     if (err instanceof UpstreamError && err.status === 404) {
       remember(key);
