@@ -251,14 +251,19 @@ export class DirectoryObject extends DurableObject<Env> {
    * from this writer's state: for a list page whose index names a record that the reader's KV
    * location does not show yet (KV is eventually consistent, and caches a miss).
    */
-  async served(kind: "user" | "group" | "directory", ids: string[]): Promise<Record<string, string | null>> {
+  async served(
+    kind: "user" | "group" | "directory",
+    ids: string[],
+    /** Keep the partial mark of a user kept before its directory is held (a strong read then asks WorkOS). */
+    marked = false,
+  ): Promise<Record<string, string | null>> {
     const directoryId = this.store.getMeta("directory_id");
     const out: Record<string, string | null> = {};
     for (const id of ids.slice(0, 100)) {
       const mark: DirtyKey = kind === "directory" ? "dir" : `${kind}:${id}`;
       const mine = directoryId !== null && (kind !== "directory" || id === directoryId);
       const write = mine ? materialize(this.store, directoryId as string, mark, this.held(), async () => {}) : null;
-      out[id] = write?.kind === "put" ? servedText(write.value) : null;
+      out[id] = write?.kind === "put" ? (marked ? write.value : servedText(write.value)) : null;
     }
     return out;
   }

@@ -31,25 +31,30 @@ export async function recordOrReadThrough<T extends { id: string; directory_id: 
   const access = accessOf(c);
   const visible = (r: { directory_id?: string; organization_id?: unknown }) =>
     (!scope || r.directory_id === scope.directoryId) && sees(access, r.organization_id);
+  const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
+  const readThroughVisible = async () => {
+    const record = await readThrough(c, kind, id, fetchOne, keep);
+    if (!visible(record)) throw new NotFound(kind.what, id);
+    return record;
+  };
   const value = await c.get("kv").get(kvKey);
   if (wantsStrong(c)) {
     // The writer's state: a record it holds, or a 404 for one it deleted; else as a default read.
     const kindOf = field === "users" ? "user" : "group";
-    const held = (await writerOf(c, kindOf, id, value)?.served(kindOf, [id]))?.[id];
+    const held = (await writerOf(c, kindOf, id, value)?.served(kindOf, [id], true))?.[id];
     if (held) answeredByWriter(c);
+    // A user the writer holds only in part (its directory not held yet): WorkOS's own answer.
+    if (held && partial?.(held)) return fromUpstream(await readThroughVisible());
     if (isServable(held)) {
       if (!visible(JSON.parse(held))) throw new NotFound(kind.what, id);
       return fromWriter(scope ? scope.serve(held) : held);
     }
     if (held) throw new NotFound(kind.what, id);
   }
-  const keep = (r: T) => ({ directoryId: r.directory_id, records: { [field]: [r] } as PulledRecords });
   if (isServable(value)) {
     // Parsed only when something depends on it: the hot path of an unrestricted key sends the bytes as stored.
     if ((scope || access) && !visible(JSON.parse(value))) throw new NotFound(kind.what, id);
     if (!partial?.(value)) return fromKv(scope ? scope.serve(value) : servedText(value));
   } else if (value) throw new NotFound(kind.what, id);
-  const record = await readThrough(c, kind, id, fetchOne, keep);
-  if (!visible(record)) throw new NotFound(kind.what, id);
-  return fromUpstream(record);
+  return fromUpstream(await readThroughVisible());
 }

@@ -57,7 +57,8 @@ export async function listGroups(c: Context<AppEnv>, q: GroupListQuery, route: R
     // A user of another organization is answered as an unknown one (before its marker is read).
     if (!seesRecord(access, user)) return served(emptyList());
     const parsed = JSON.parse(user) as { directory_id: string; groups: DirectoryGroup[] };
-    if (!writer && pulling && isPartial(user)) return upstream(parsed.directory_id);
+    // Kept before its directory was held: its groups may be incomplete, WorkOS answers (a strong read too).
+    if (pulling && isPartial(user)) return upstream(parsed.directory_id);
     const items = new Map<string, string>();
     for (const g of parsed.groups) {
       if (!q.directory || g.directory_id === q.directory) items.set(sortKeyOf(g), JSON.stringify(g));
@@ -107,7 +108,7 @@ async function fromWriterWithCursors(c: Context<AppEnv>, q: GroupListQuery, stor
   if (!writer) return undefined;
   const cursorIds = [q.after, q.before].filter((id): id is string => id !== undefined);
   const [users, groups] = await Promise.all([
-    writer.served("user", [q.user]),
+    writer.served("user", [q.user], true),
     cursorIds.length ? writer.served("group", cursorIds) : ({} as Record<string, string | null>),
   ]);
   const user = users[q.user];

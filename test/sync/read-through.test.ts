@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { event, membership } from "../support/events";
+import { READ_KEY } from "../support/settings";
 import { standin } from "../support/standin-client";
 import { deliver, flushWriters, forgetReads, get, json, settle } from "../support/worker";
 import { complete, publish, upstreamDirectory, waitForSync } from "./helpers";
@@ -157,5 +158,32 @@ describe("read-through", () => {
       expect(res.headers.get("X-KV-Round-Trips"), path).toBe("1");
     }
     expect((await standin.stats()).byPath).toEqual(before.byPath);
+  });
+
+  it("answers a strong read of a user it holds only in part from WorkOS, never with the groups it happens to know", async () => {
+    const d = upstreamDirectory("directory_01PARTIALSTRONG", 3, 2);
+    await standin.put({ directories: [d.dir], groups: d.groups, users: d.users, memberships: d.memberships });
+    // WorkOS holds the crawl's listings of the directory: the cache cannot hold it fully meanwhile.
+    const listings = `directory=${d.dir.id}`;
+    await standin.fault({ match: listings, mode: "hold" });
+    try {
+      const u = d.users[0] as (typeof d.users)[number];
+      const mine = d.memberships.filter(([id]) => id === u.id).map(([, g]) => g);
+      expect(mine).toHaveLength(2);
+      const g0 = d.groups.find((g) => g.id === mine[0]) as (typeof d.groups)[number];
+      expect((await deliver(membership("dsync.group.user_added", u, g0))).status).toBe(200);
+      await flushWriters(d.dir.id);
+      const strong = { "Cache-Control": "no-cache" };
+      const res = await get(`/directory_users/${u.id}`, READ_KEY, strong);
+      expect(res.status).toBe(200);
+      const body = await json<Record<string, unknown> & { groups: { id: string }[] }>(res);
+      expect(body.groups.map((g) => g.id).sort()).toEqual([...mine].sort());
+      expect(body).not.toHaveProperty("partial");
+      const list = await json<List>(await get(`/directory_groups?user=${u.id}`, READ_KEY, strong));
+      expect(list.data.map((g) => g.id).sort()).toEqual([...mine].sort());
+    } finally {
+      await standin.clearFaults(listings);
+      await standin.unhold();
+    }
   });
 });
