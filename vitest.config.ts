@@ -1,6 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { buildConsole } from "./scripts/build-console.mjs";
 import { ADMIN_KEY, STANDIN_KEY, TEST_SETTINGS } from "./test/support/settings.ts";
+
+// The worker imports the console's files as a generated module (wrangler's [build] step writes it
+// for dev and deploy; the workerd test pool bundles the sources itself).
+buildConsole();
 
 export default defineConfig({
   test: {
