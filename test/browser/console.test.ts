@@ -19,7 +19,7 @@ import {
 } from "../../scripts/demo-data.mjs";
 import { launchChromium } from "../support/browser";
 import { type DevServer, startDev } from "../support/dev-server";
-import { directory, event, group, user } from "../support/events";
+import { directory, event, group, T0, user } from "../support/events";
 import { ROOT } from "../support/server";
 import { STANDIN_KEY } from "../support/settings";
 import { signatureHeader } from "../support/sign";
@@ -37,6 +37,9 @@ const SECRET = first(settings.WORKOS_WEBHOOK_SECRET);
 /** A second directory, only at WorkOS: its activation webhook starts a backfill from the stand-in. */
 const SYNCED = "directory_01CONSOLESYNC";
 const SYNCED_ORG = "org_01CONSOLESYNC";
+/** A directory whose next crawl would remove most of its users: the deletion brake holds it. */
+const BRAKED = "directory_01CONSOLEBRAKE";
+const BRAKED_USERS = Array.from({ length: 15 }, (_, i) => `directory_user_brake_${String(i).padStart(2, "0")}`);
 /** What a customer's identity provider may send as names: each would set `__pwned` if rendered as markup. */
 const HOSTILE_GROUP = `<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=2">`;
 const HOSTILE_USER = `"><img src=x onerror="window.__pwned=3">`;
@@ -85,6 +88,12 @@ beforeAll(async () => {
   standin.putGroup(group("directory_group_hostile", SYNCED, { name: HOSTILE_GROUP, organization_id: SYNCED_ORG }));
   standin.putUser(user("directory_user_hostile", SYNCED, { first_name: HOSTILE_USER, organization_id: SYNCED_ORG }));
   standin.addMember("directory_user_hostile", "directory_group_hostile");
+  standin.putDirectory(directory(BRAKED, { name: "Brake Co", organization_id: SYNCED_ORG, state: "linked" }));
+  BRAKED_USERS.forEach((id, i) =>
+    standin.putUser(
+      user(id, BRAKED, { organization_id: SYNCED_ORG, created_at: new Date(T0 + i * 1000).toISOString() }),
+    ),
+  );
   standinUrl = await standin.listen();
   subscriberUrl = await subscriber.listen();
   await fetch(`${subscriberUrl}/_subscriber/status?name=failing&status=500`);
@@ -105,6 +114,7 @@ beforeAll(async () => {
     env: { ...process.env, SEED_URL: dev.url, SEED_ENV_FILE: ".dev.vars.example" },
   });
   await webhook(event("dsync.activated", directory(SYNCED, { name: "Console Sync Co", organization_id: SYNCED_ORG })));
+  await webhook(event("dsync.activated", directory(BRAKED, { name: "Brake Co", organization_id: SYNCED_ORG })));
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
 }, 240_000);
@@ -293,8 +303,28 @@ describe("operator console", () => {
     const { page } = await openConsole();
     await signIn(page);
     const said = await confirmed(page, page.getByRole("button", { name: "Reconcile all directories" }));
-    expect(said).toBe("Reconcile: 2 directories listed at WorkOS, 0 removed.");
+    expect(said).toBe("Reconcile: 3 directories listed at WorkOS, 0 removed.");
     expect(Date.parse(String((await admin("/status")).lastReconcileAt))).toBeGreaterThan(Date.now() - 60_000);
+    await page.context().close();
+  });
+
+  it("shows a braked sweep and releases the brake, removing nothing", async () => {
+    const { page } = await openConsole();
+    await signIn(page);
+    const braked = card(page, BRAKED);
+    await braked.locator('[data-sync-state="complete"]').waitFor({ timeout: 60_000 });
+    await braked.locator('[data-count="users"]', { hasText: String(BRAKED_USERS.length) }).waitFor();
+    // WorkOS no longer lists 12 of the 15 users: a crawl would remove 80% of them.
+    for (const id of BRAKED_USERS.slice(3)) standin.deleteUser(id);
+    await confirmed(page, braked.getByRole("button", { name: "Resync" }));
+    await braked.locator('[data-sync-state="braked"]').waitFor({ timeout: 60_000 });
+    const attention = braked.locator(".attention");
+    expect(await attention.textContent()).toContain(`would remove 12 of ${BRAKED_USERS.length} users`);
+    const said = await confirmed(page, braked.getByRole("button", { name: "Release: remove nothing" }));
+    expect(said).toBe("Brake on Brake Co released: done.");
+    await braked.locator('[data-sync-state="complete"]').waitFor();
+    expect(await braked.locator('[data-count="users"]').textContent()).toBe(String(BRAKED_USERS.length));
+    expect(await attention.count()).toBe(0);
     await page.context().close();
   });
 
