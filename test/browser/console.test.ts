@@ -89,11 +89,10 @@ beforeAll(async () => {
   standin.putUser(user("directory_user_hostile", SYNCED, { first_name: HOSTILE_USER, organization_id: SYNCED_ORG }));
   standin.addMember("directory_user_hostile", "directory_group_hostile");
   standin.putDirectory(directory(BRAKED, { name: "Brake Co", organization_id: SYNCED_ORG, state: "linked" }));
-  BRAKED_USERS.forEach((id, i) =>
+  for (const [i, id] of BRAKED_USERS.entries())
     standin.putUser(
       user(id, BRAKED, { organization_id: SYNCED_ORG, created_at: new Date(T0 + i * 1000).toISOString() }),
-    ),
-  );
+    );
   standinUrl = await standin.listen();
   subscriberUrl = await subscriber.listen();
   await fetch(`${subscriberUrl}/_subscriber/status?name=failing&status=500`);
