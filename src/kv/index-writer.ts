@@ -63,7 +63,7 @@ export class IndexWriter {
     const only = layout[0];
     if (records && layout.length === 1 && only && only.count <= INLINE_MAX && fresh.length === 0) {
       const keys = read(null, INLINE_MAX);
-      fresh.push({ ...only, keys, body: JSON.stringify(keys) });
+      fresh.push({ ...only, keys });
     }
     return { key, old, layout, fresh, records };
   }
@@ -77,13 +77,13 @@ export class IndexWriter {
         .toArray()
         .map((r) => r.chunk_key),
     );
-    // A chunk of records is addressed by its content, records included: a fresh chunk's row takes
-    // that hash (rechunk's is of its keys alone).
+    // A chunk is addressed by its content, records included: a fresh chunk's row takes that hash
+    // (rechunk's is of its keys alone).
     const built = new Map<string, string>();
     let inline: string | undefined;
     for (const chunk of plan.fresh) {
-      const body = plan.records ? chunkText(chunk.keys, plan.records(chunk.keys)) : chunk.body;
-      const hash = plan.records ? fnv64(body) : chunk.hash;
+      const body = chunkText(chunk.keys, plan.records?.(chunk.keys));
+      const hash = fnv64(body);
       built.set(chunk.first, hash);
       if (plan.records && layout.length === 1 && chunk.count <= INLINE_MAX) inline = body;
       const chunkKey = kvKeys.chunk(key, hash);

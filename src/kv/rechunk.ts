@@ -1,4 +1,4 @@
-import { CHUNK_AVG, chunkCut } from "./chunks";
+import { CHUNK_AVG, chunkCut, chunkText } from "./chunks";
 import { fnv64 } from "./keys";
 
 /** A chunk of a list index as its layout records it: its range, size and content hash. */
@@ -9,10 +9,9 @@ export interface ChunkRow {
   hash: string;
 }
 
-/** A chunk built by this pass: its sort keys and its body (their JSON array). */
+/** A chunk built by this pass, with its sort keys (its body is written from them, see chunkText). */
 export interface FreshChunk extends ChunkRow {
   keys: string[];
-  body: string;
 }
 
 /** The list's sort keys after `after` (all from the start when null), ascending, at most `limit`. */
@@ -22,8 +21,8 @@ export type ReadAfter = (after: string | null, limit: number) => string[];
 const STEP = 2 * CHUNK_AVG;
 
 function chunkOf(keys: string[]): FreshChunk {
-  const body = JSON.stringify(keys);
-  return { first: keys[0] as string, last: keys.at(-1) as string, count: keys.length, hash: fnv64(body), keys, body };
+  const hash = fnv64(chunkText(keys));
+  return { first: keys[0] as string, last: keys.at(-1) as string, count: keys.length, hash, keys };
 }
 
 /** Index of the last chunk whose first entry is at or before `key` (-1: before every chunk). */
