@@ -6,7 +6,7 @@ import { log } from "../log";
 import type { Pagination } from "../schemas/list";
 import { InvalidCursor, Unavailable } from "./errors";
 import type { KvReader } from "./kv-reader";
-import { cutPage, type Page, type PageQuery, pageTake, type Window } from "./pagination";
+import { cutPage, lowerBound, type Page, type PageQuery, pageTake, type Window } from "./pagination";
 import { isServable, sortKeyOfStored } from "./records";
 
 /**
@@ -105,22 +105,22 @@ export async function listFromIndex(
   if (!plan) return emptyList();
   const [from, to] = plan;
   const bodies = manifest.b ? [manifest.b] : await chunksOf(kv, indexKey, manifest, from, to);
+  // The window's keys, and beside them their records (while every chunk carries them).
   const keys: string[] = [];
-  const found = new Map<string, string>();
+  const recs: (string | null)[] = [];
   let complete = true;
   for (const body of bodies) {
-    body.k.forEach((k, i) => {
-      keys.push(k);
-      const record = body.r?.[i];
-      if (record) found.set(k, record);
-    });
+    keys.push(...body.k);
+    if (body.r) recs.push(...body.r);
     complete &&= body.r !== undefined;
   }
   const window: Window = { keys, base: chunkBase(manifest, from), total: manifest.n };
   const page = cutPage(window, q, idOfSortKey);
-  // Records left out of a chunk were deleted while it was written: skipped, as a deleted record is.
-  if (complete) return { data: page.keys.flatMap((k) => found.get(k) ?? []), metadata: page.metadata };
-  return records(kv, page, source);
+  if (!complete) return records(kv, page, source);
+  // Only the page's records are looked up. One left out of a chunk was deleted while it was
+  // written: skipped, as a deleted record is.
+  const data = page.keys.flatMap((k) => recs[lowerBound(keys, k)] ?? []);
+  return { data, metadata: page.metadata };
 }
 
 /** Chunks [from, to] of an index, in one bulk read. */

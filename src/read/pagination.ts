@@ -42,7 +42,8 @@ export interface Window {
   total: number;
 }
 
-function lowerBound(keys: readonly string[], x: string): number {
+/** The position of the first key at or after `x` in ascending `keys`. */
+export function lowerBound(keys: readonly string[], x: string): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
