@@ -17,6 +17,17 @@ CREATE TABLE IF NOT EXISTS activity (
 
 type Row = Record<ActivityCounter | "bucket" | "lag_max_ms", number>;
 
+const totalsOf = (r: Row): ActivityTotals => ({
+  changes: Number(r.changes),
+  webhooks: {
+    applied: Number(r.webhooks_applied),
+    stale: Number(r.webhooks_stale),
+    duplicate: Number(r.webhooks_duplicate),
+  },
+  kvWrites: Number(r.kv_writes),
+  lagMaxMs: Number(r.lag_max_ms),
+});
+
 /**
  * A directory writer's activity, pre-aggregated as it happens (never bodies, never ids): changes
  * applied from any source, webhook outcomes, KV writes and the projection's lag. Bounded: rows
@@ -35,7 +46,7 @@ export class Activity {
     const bucket = Math.floor(now / ACTIVITY_BUCKET_MS);
     if (bucket !== this.lastBucket) {
       this.lastBucket = bucket;
-      this.sql.exec("DELETE FROM activity WHERE bucket <= ?", bucket - ACTIVITY_WINDOW_MS / ACTIVITY_BUCKET_MS);
+      this.sql.exec("DELETE FROM activity WHERE bucket <= ?", this.beforeWindow(now));
     }
     // `counter` is one of COUNTERS (a fixed set), never caller text.
     this.sql.exec(
@@ -50,39 +61,26 @@ export class Activity {
 
   /** The buckets of the last 24 hours that saw anything, oldest first. */
   series(now: number): ActivityBucket[] {
-    const from = Math.floor(now / ACTIVITY_BUCKET_MS) - ACTIVITY_WINDOW_MS / ACTIVITY_BUCKET_MS;
     return this.sql
-      .exec<Row>("SELECT * FROM activity WHERE bucket > ? ORDER BY bucket", from)
+      .exec<Row>("SELECT * FROM activity WHERE bucket > ? ORDER BY bucket", this.beforeWindow(now))
       .toArray()
-      .map((r) => ({
-        at: new Date(Number(r.bucket) * ACTIVITY_BUCKET_MS).toISOString(),
-        changes: Number(r.changes),
-        webhooks: {
-          applied: Number(r.webhooks_applied),
-          stale: Number(r.webhooks_stale),
-          duplicate: Number(r.webhooks_duplicate),
-        },
-        kvWrites: Number(r.kv_writes),
-        lagMaxMs: Number(r.lag_max_ms),
-      }));
+      .map((r) => ({ at: new Date(Number(r.bucket) * ACTIVITY_BUCKET_MS).toISOString(), ...totalsOf(r) }));
   }
 
   /** The window's sums (the largest lag for lag). */
   totals(now: number): ActivityTotals {
-    const t: ActivityTotals = {
-      changes: 0,
-      webhooks: { applied: 0, stale: 0, duplicate: 0 },
-      kvWrites: 0,
-      lagMaxMs: 0,
-    };
-    for (const b of this.series(now)) {
-      t.changes += b.changes;
-      t.webhooks.applied += b.webhooks.applied;
-      t.webhooks.stale += b.webhooks.stale;
-      t.webhooks.duplicate += b.webhooks.duplicate;
-      t.kvWrites += b.kvWrites;
-      t.lagMaxMs = Math.max(t.lagMaxMs, b.lagMaxMs);
-    }
-    return t;
+    const t = this.sql
+      .exec<Row>(
+        `SELECT ${COUNTERS.map((c) => `COALESCE(SUM(${c}), 0) AS ${c}`).join(", ")},
+         COALESCE(MAX(lag_max_ms), 0) AS lag_max_ms FROM activity WHERE bucket > ?`,
+        this.beforeWindow(now),
+      )
+      .one();
+    return totalsOf(t);
+  }
+
+  /** The last bucket before the window (rows at or before it are out of the last 24 hours). */
+  private beforeWindow(now: number): number {
+    return Math.floor(now / ACTIVITY_BUCKET_MS) - ACTIVITY_WINDOW_MS / ACTIVITY_BUCKET_MS;
   }
 }
