@@ -281,8 +281,10 @@ export class DirectoryObject extends DurableObject<Env> {
     const keys =
       type === "users" ? this.store.userSortKeys(after, limit + 1) : this.store.groupSortKeys(after, limit + 1);
     const page = keys.slice(0, limit);
-    const served = await this.served(type === "users" ? "user" : "group", page.map(idOfSortKey));
-    const data = Object.values(served).filter((json): json is string => json !== null);
+    const data = page
+      .map(idOfSortKey)
+      .map((id) => (type === "users" ? this.store.servedUser(id) : servedJson(this.store, "group", id)))
+      .filter((json): json is string => json !== null);
     return { data, after: keys.length > limit ? (page.at(-1) ?? null) : null };
   }
 

@@ -328,8 +328,9 @@ export class SqliteStore implements DirectoryStore {
     return { ...row.data, groups };
   }
   /**
-   * A live user as served, kept until its next change. Only a flush may call this: it runs between
-   * changes, never inside one (a change empties the entry at any point of its transaction).
+   * A live user as served, kept until its next change. Call it only between changes (a flush, a
+   * read of the writer's state), never inside one: a change empties the entry at any point of
+   * its transaction.
    */
   servedUser(id: string): string | null {
     const kept = this.first("SELECT json FROM served_users WHERE id = ?", id);

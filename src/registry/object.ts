@@ -51,6 +51,11 @@ export class RegistryObject extends DurableObject<Env> {
     return this.store.search(filter);
   }
 
+  /** Whether the registry lists this directory. */
+  async knows(id: string): Promise<boolean> {
+    return this.store.has(id);
+  }
+
   /** Known directories and the schedule's bookmarks, for GET /admin/status. */
   async overview(): Promise<{ ids: string[]; eventsCursor: string | null; lastReconcileAt: string | null }> {
     const last = this.store.meta("last_reconcile");

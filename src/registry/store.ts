@@ -132,6 +132,10 @@ export class RegistryStore {
       .map((r) => ({ sortKey: r.sort_key, json: r.json }));
   }
 
+  has(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM directories WHERE id = ?", id).toArray().length > 0;
+  }
+
   /** Ids of every directory, in list order. */
   ids(): string[] {
     return this.sql

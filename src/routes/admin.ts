@@ -25,7 +25,7 @@ const pullRequired = (c: { get: (k: "config") => { upstream?: unknown } }) => {
 /** The `:id` of the path, if the registry lists that directory (else WorkOS's 404). */
 async function knownDirectory(c: Context<AppEnv>): Promise<string> {
   const id = c.req.param("id") ?? "";
-  if (!(await c.env.REGISTRY.getByName("registry").overview()).ids.includes(id)) throw new NotFound("Directory", id);
+  if (!(await c.env.REGISTRY.getByName("registry").knows(id))) throw new NotFound("Directory", id);
   return id;
 }
 
