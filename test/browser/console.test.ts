@@ -7,8 +7,8 @@ import { execFile } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   DEMO_DIRECTORY,
   DEMO_ORGANIZATION,
@@ -125,9 +125,16 @@ afterAll(async () => {
   await subscriber.close();
 });
 
+/** Contexts a test opened, closed after it whatever its outcome. */
+const contexts: BrowserContext[] = [];
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+});
+
 /** A fresh browser context (its own sessionStorage) on the console, page errors collected. */
 async function openConsole(viewport = { width: 1280, height: 800 }): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport });
+  contexts.push(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -138,14 +145,20 @@ async function openConsole(viewport = { width: 1280, height: 800 }): Promise<{ p
   return { page, errors };
 }
 
-async function signIn(page: Page) {
-  // Keyboard only: the key field has focus when the page opens, Enter submits.
-  await page.keyboard.type(ADMIN);
-  await page.keyboard.press("Enter");
-  await page.locator(`[data-directory="${DEMO_DIRECTORY}"]`).waitFor();
+/** The console, signed in with the admin key (by keyboard only: the key field has focus, Enter submits). */
+async function signedIn(viewport?: { width: number; height: number }) {
+  const opened = await openConsole(viewport);
+  await opened.page.keyboard.type(ADMIN);
+  await opened.page.keyboard.press("Enter");
+  await opened.page.locator(`[data-directory="${DEMO_DIRECTORY}"]`).waitFor();
+  return opened;
 }
 
 const card = (page: Page, id: string) => page.locator(`[data-directory="${id}"]`);
+
+/** Waits until a directory's card shows its crawl complete (the page refreshes every 5 s). */
+const completed = (directory: Locator, timeout = 60_000) =>
+  directory.locator('[data-sync-state="complete"]').waitFor({ timeout });
 
 /** Clicks an action, then Confirm in the console's dialog; answers the outcome it announced. */
 async function confirmed(page: Page, button: Locator): Promise<string> {
@@ -170,19 +183,17 @@ describe("operator console", () => {
     expect(await page.locator("[data-directory]").count()).toBe(0);
     expect(await page.content()).not.toContain(DEMO_DIRECTORY);
     expect(await page.evaluate("Object.keys(sessionStorage)")).toEqual([]);
-    await page.context().close();
   });
 
   it("signs in and shows every seeded directory with its counts", async () => {
-    const { page, errors } = await openConsole();
-    await signIn(page);
+    const { page, errors } = await signedIn();
     const demo = card(page, DEMO_DIRECTORY);
     expect(await demo.locator('[data-count="users"]').textContent()).toBe(String(people.length));
     expect(await demo.locator('[data-count="groups"]').textContent()).toBe(String(demoGroups.length));
     expect(await demo.getByRole("heading").textContent()).toBe("Acme Corp (demo)");
     // The second directory is backfilled from WorkOS; the page follows it as it refreshes.
     const synced = card(page, SYNCED);
-    await synced.locator('[data-sync-state="complete"]').waitFor({ timeout: 60_000 });
+    await completed(synced);
     await synced.locator('[data-count="users"]', { hasText: "1" }).waitFor();
     expect(await synced.locator('[data-count="groups"]').textContent()).toBe("1");
     // The key is kept for this tab only, never in a cookie or the URL.
@@ -190,14 +201,12 @@ describe("operator console", () => {
     expect(await page.context().cookies()).toEqual([]);
     expect(page.url()).not.toContain(ADMIN);
     expect(errors).toEqual([]);
-    await page.context().close();
   });
 
   it("resyncs a directory and shows its state change from running to complete", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     const synced = card(page, SYNCED);
-    await synced.locator('[data-sync-state="complete"]').waitFor({ timeout: 60_000 });
+    await completed(synced);
     const before = Number((await admin(`/directories/${SYNCED}/sync`)).generation);
     // WorkOS holds every request about the directory until the test lets it go.
     await fetch(`${standinUrl}/_standin/faults`, {
@@ -210,14 +219,12 @@ describe("operator console", () => {
     expect(await synced.getByText(`Generation ${before + 1}:`).count()).toBe(1);
     await fetch(`${standinUrl}/_standin/faults?match=${SYNCED}`, { method: "DELETE" });
     await fetch(`${standinUrl}/_standin/unhold`, { method: "POST", body: "{}" });
-    await synced.locator('[data-sync-state="complete"]').waitFor({ timeout: 60_000 });
+    await completed(synced);
     expect(await synced.getByText(`Generation ${before + 1}: complete`).count()).toBe(1);
-    await page.context().close();
   });
 
   it("creates a limited key shown once, lists it without its secret, and revokes it", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     await page.getByText("New key").click();
     await page.getByLabel("Name (which service uses it)").fill("billing-service");
     await page.getByLabel("Organizations (comma-separated; empty for every one)").fill(DEMO_ORGANIZATION);
@@ -245,22 +252,18 @@ describe("operator console", () => {
     await row.getByText("revoked").waitFor();
     await waitFor(async () => ((await read(DEMO_DIRECTORY)).status === 401 ? true : undefined), "the key refused");
     expect(await page.content()).not.toContain(key);
-    await page.context().close();
   });
 
   it("shows a failing subscription's last failure", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     const row = page.getByRole("row").filter({ hasText: `${subscriberUrl}/failing` });
     const failure = row.locator(".failure");
     await failure.waitFor({ timeout: 60_000 });
     expect(await failure.textContent()).toMatch(/ ago: .*\b500\b/);
-    await page.context().close();
   });
 
   it("creates a subscription with its secret shown once, then pauses, resumes, rotates and deletes it", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     const url = `${subscriberUrl}/console`;
     await page.getByText("New subscription").click();
     await page.getByLabel("URL (https)").fill(url);
@@ -295,23 +298,19 @@ describe("operator console", () => {
     await row.waitFor({ state: "detached" });
     const listed = (await admin("/subscriptions")) as { data: { url: string }[] };
     expect(listed.data.map((x) => x.url)).not.toContain(url);
-    await page.context().close();
   });
 
   it("reconciles every directory with WorkOS on demand", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     const said = await confirmed(page, page.getByRole("button", { name: "Reconcile all directories" }));
     expect(said).toBe("Reconcile: 3 directories listed at WorkOS, 0 removed.");
     expect(Date.parse(String((await admin("/status")).lastReconcileAt))).toBeGreaterThan(Date.now() - 60_000);
-    await page.context().close();
   });
 
   it("shows a braked sweep and releases the brake, removing nothing", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     const braked = card(page, BRAKED);
-    await braked.locator('[data-sync-state="complete"]').waitFor({ timeout: 60_000 });
+    await completed(braked);
     await braked.locator('[data-count="users"]', { hasText: String(BRAKED_USERS.length) }).waitFor();
     // WorkOS no longer lists 12 of the 15 users: a crawl would remove 80% of them.
     for (const id of BRAKED_USERS.slice(3)) standin.deleteUser(id);
@@ -321,15 +320,13 @@ describe("operator console", () => {
     expect(await attention.textContent()).toContain(`would remove 12 of ${BRAKED_USERS.length} users`);
     const said = await confirmed(page, braked.getByRole("button", { name: "Release: remove nothing" }));
     expect(said).toBe("Brake on Brake Co released: done.");
-    await braked.locator('[data-sync-state="complete"]').waitFor();
+    await completed(braked);
     expect(await braked.locator('[data-count="users"]').textContent()).toBe(String(BRAKED_USERS.length));
     expect(await attention.count()).toBe(0);
-    await page.context().close();
   });
 
   it("renders hostile group and user names as text: no markup, no script", async () => {
-    const { page } = await openConsole();
-    await signIn(page);
+    const { page } = await signedIn();
     const synced = card(page, SYNCED);
     await synced.getByText("Groups and users").click();
     const groupCell = synced
@@ -347,7 +344,6 @@ describe("operator console", () => {
     // Injected markup would have made elements; none exist, and no handler ran.
     expect(await synced.locator("img, script").count()).toBe(0);
     expect(await page.evaluate("typeof window.__pwned")).toBe("undefined");
-    await page.context().close();
   });
 
   it("fits 1280x800 and a phone's width (screenshots for CI and the README)", async () => {
@@ -355,14 +351,12 @@ describe("operator console", () => {
       ["1280", { width: 1280, height: 800 }],
       ["phone", { width: 390, height: 844 }],
     ] as const) {
-      const { page, errors } = await openConsole(viewport);
-      await signIn(page);
-      await card(page, SYNCED).locator('[data-sync-state="complete"]').waitFor({ timeout: 60_000 });
+      const { page, errors } = await signedIn(viewport);
+      await completed(card(page, SYNCED));
       // Nothing wider than the screen: tables scroll inside their own region.
       expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(viewport.width);
       await page.screenshot({ path: join(SHOTS, `console-${name}.png`), fullPage: true });
       expect(errors).toEqual([]);
-      await page.context().close();
     }
   });
 });
