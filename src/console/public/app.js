@@ -18,8 +18,6 @@ let loading = false;
 /** Which records panels are open, so a refresh keeps them open. */
 const openPanels = new Set();
 
-const api = { call };
-
 /** @param {unknown} err */
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
@@ -91,7 +89,6 @@ function hideSecret() {
 }
 
 const actions = {
-  act,
   confirmAct,
   pullEnabled: false,
   /** @param {string} id */
@@ -170,8 +167,8 @@ async function refresh() {
       if (details instanceof HTMLDetailsElement) details.open = true;
     }
     fill(byId("feed"), feedHead(status.feed.head));
-    fill(byId("subscriptions"), subscriptionTable(status.feed.subscriptions, actions, api));
-    fill(byId("keys"), keyTable(keys.data, actions, api));
+    fill(byId("subscriptions"), subscriptionTable(status.feed.subscriptions, actions));
+    fill(byId("keys"), keyTable(keys.data, actions));
     const again = focused ? document.querySelector(`[data-key="${CSS.escape(focused)}"]`) : null;
     if (again instanceof HTMLElement) again.focus();
     byId("load-error").textContent = "";

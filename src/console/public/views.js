@@ -1,11 +1,11 @@
 // @ts-check
 /** The console's sections, rendered from the admin API's answers (see app.js for the actions). */
+import { call } from "./api.js";
 import { activityChart } from "./chart.js";
 import { ago, badge, count, duration, facts, h, table } from "./dom.js";
 
 /**
- * @typedef {(label: string, run: () => Promise<unknown>) => void} Act
- * @typedef {{ act: Act, confirmAct: (question: string, label: string, run: () => Promise<unknown>) => void }} Actions
+ * @typedef {{ confirmAct: (question: string, label: string, run: () => Promise<unknown>) => void }} Actions
  */
 
 /**
@@ -282,9 +282,8 @@ export function feedHead(head) {
 /**
  * @param {any[]} subs
  * @param {Actions & { rotate: (id: string) => Promise<void> }} actions
- * @param {{ call: (path: string, opts?: any) => Promise<any> }} api
  */
-export function subscriptionTable(subs, actions, api) {
+export function subscriptionTable(subs, actions) {
   if (subs.length === 0) return h("p", { class: "muted" }, "No subscriptions.");
   return table(
     "Subscriptions",
@@ -318,14 +317,14 @@ export function subscriptionTable(subs, actions, api) {
               { label: "Pause", key: `pause-${s.id}` },
               `Pause deliveries to ${s.url}?`,
               "Subscription paused",
-              () => api.call(`/subscriptions/${encodeURIComponent(s.id)}/pause`, { method: "POST" }),
+              () => call(`/subscriptions/${encodeURIComponent(s.id)}/pause`, { method: "POST" }),
             )
           : confirmButton(
               actions,
               { label: "Resume", key: `resume-${s.id}` },
               `Resume deliveries to ${s.url}?`,
               "Subscription resumed",
-              () => api.call(`/subscriptions/${encodeURIComponent(s.id)}/resume`, { method: "POST" }),
+              () => call(`/subscriptions/${encodeURIComponent(s.id)}/resume`, { method: "POST" }),
             ),
         confirmButton(
           actions,
@@ -339,7 +338,7 @@ export function subscriptionTable(subs, actions, api) {
           { label: "Delete", key: `delete-${s.id}`, danger: true },
           `Delete the subscription to ${s.url}?`,
           "Subscription deleted",
-          () => api.call(`/subscriptions/${encodeURIComponent(s.id)}`, { method: "DELETE" }),
+          () => call(`/subscriptions/${encodeURIComponent(s.id)}`, { method: "DELETE" }),
         ),
       ),
     ]),
@@ -349,9 +348,8 @@ export function subscriptionTable(subs, actions, api) {
 /**
  * @param {any[]} keys
  * @param {Actions} actions
- * @param {{ call: (path: string, opts?: any) => Promise<any> }} api
  */
-export function keyTable(keys, actions, api) {
+export function keyTable(keys, actions) {
   if (keys.length === 0) return h("p", { class: "muted" }, "No stored keys (the settings' keys are not listed).");
   return table(
     "Access keys",
@@ -372,7 +370,7 @@ export function keyTable(keys, actions, api) {
             { label: "Revoke", key: `revoke-${k.id}`, danger: true },
             `Revoke the key "${k.name}" (${k.prefix}…)? Requests with it are refused from then on.`,
             `Key "${k.name}" revoked`,
-            () => api.call(`/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" }),
+            () => call(`/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" }),
           ),
     ]),
   );
